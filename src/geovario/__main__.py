@@ -1,0 +1,5 @@
+import sys
+
+from geovario.cli import main
+
+sys.exit(main())

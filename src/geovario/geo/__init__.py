@@ -1,0 +1,26 @@
+"""Geodesy: haversine distances, the Equal Earth projection, coordinate validation."""
+
+from geovario.geo.distance import (
+    EARTH_RADIUS_KM,
+    haversine_km,
+    haversine_km_torch,
+    iter_pairwise_km,
+    pairwise_km,
+    unit_vectors,
+    unit_vectors_torch,
+)
+from geovario.geo.projection import equal_earth, equal_earth_torch
+from geovario.geo.validate import validate_coords
+
+__all__ = [
+    "EARTH_RADIUS_KM",
+    "equal_earth",
+    "equal_earth_torch",
+    "haversine_km",
+    "haversine_km_torch",
+    "iter_pairwise_km",
+    "pairwise_km",
+    "unit_vectors",
+    "unit_vectors_torch",
+    "validate_coords",
+]
