@@ -19,7 +19,8 @@ def build_parser() -> argparse.ArgumentParser:
     """The full parser, with every command's sub-parser registered."""
     parser = argparse.ArgumentParser(
         prog="geovario",
-        description="Worldwide image geolocalization with semivariogram-guided contrastive learning.",
+        description="Worldwide image geolocalization with semivariogram-guided contrastive "
+        "learning.",
     )
     parser.add_argument("--version", action="version", version=f"geovario {__version__}")
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")

@@ -69,9 +69,12 @@ def pairwise_km(coords_a, coords_b) -> np.ndarray:
     return np.concatenate([block for _, block in iter_pairwise_km(coords_a, coords_b)], axis=0)
 
 
-def iter_pairwise_km(coords_a, coords_b, chunk_rows: int = 1024) -> Iterator[tuple[int, np.ndarray]]:
-    """Yield (first_row, block) with block = distances of rows [first_row, first_row + chunk) of A
-    to all of B, so memory stays O(chunk_rows · B) however large A is."""
+def iter_pairwise_km(coords_a, coords_b,
+                     chunk_rows: int = 1024) -> Iterator[tuple[int, np.ndarray]]:
+    """Yield (first_row, block): distances of A's rows [first_row, first_row + chunk) to all of B.
+
+    Memory stays O(chunk_rows · B) however large A is.
+    """
     u_b = torch.from_numpy(unit_vectors(coords_b))
     u_a = unit_vectors(coords_a)
     for start in range(0, len(u_a), chunk_rows):

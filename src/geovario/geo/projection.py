@@ -1,6 +1,8 @@
-"""The Equal Earth projection (Šavrič, Patterson & Jenny 2018), as GeoCLIP feeds it
-to its location encoder: x and y scaled by 66.50336 / 180, which maps the globe
-into roughly [-1, 1] × [-0.5, 0.5]."""
+"""The Equal Earth projection (Šavrič, Patterson & Jenny 2018), as GeoCLIP uses it.
+
+GeoCLIP feeds its location encoder x and y scaled by 66.50336 / 180, which maps the
+globe into roughly [-1, 1] × [-0.5, 0.5].
+"""
 
 import math
 

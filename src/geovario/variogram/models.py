@@ -1,0 +1,197 @@
+"""Theoretical semivariogram models, all parameterised by the *practical range*.
+
+γ(h) = n + s · (1 − ρ(h / r)),  with nugget n ≥ 0, partial sill s ≥ 0, sill n + s,
+practical range r (km) and ρ the model's correlation function of x = h / r.
+
+Range convention (the same for every model, so ranges compare across models):
+r is where the correlation has fallen to e⁻³ ≈ 0.0498, i.e. γ(r) = n + 0.95·s.
+For the spherical model, which reaches its sill exactly, r is that finite range.
+
+| model       | ρ(x)                                    | GSTools length scale ℓ        |
+|-------------|-----------------------------------------|-------------------------------|
+| spherical   | 1 − 1.5x + 0.5x³ for x < 1, else 0      | ℓ = r                         |
+| exponential | exp(−3x)                                | ℓ = r / 3                     |
+| gaussian    | exp(−3x²)                               | ℓ = r · √(π / 12)             |
+| stable      | exp(−3x^α), α ∈ (0, 2]                  | ℓ = r / 3^(1/α)               |
+| matern      | Matérn with ν ∈ {0.5, 1.5, 2.5}, closed | numeric (see ``MATERN_X95``)  |
+
+A subclass defines only ``correlation``; fitting and evaluation live elsewhere.
+The functions are written against a tiny array namespace so the same formula
+serves numpy (fitting, plots) and torch (the loss, on any device).
+"""
+
+import math
+from typing import Any, ClassVar
+
+import numpy as np
+import torch
+
+from geovario.errors import GeovarioError
+
+E_MINUS_3 = math.exp(-3.0)
+
+
+class NumpyOps:
+    """Array operations for numpy inputs."""
+
+    exp = staticmethod(np.exp)
+
+    @staticmethod
+    def clip(x, low, high):
+        """Clamp elementwise."""
+        return np.clip(x, low, high)
+
+
+class TorchOps:
+    """Array operations for torch inputs (differentiable, any device)."""
+
+    exp = staticmethod(torch.exp)
+
+    @staticmethod
+    def clip(x, low, high):
+        """Clamp elementwise."""
+        return x.clamp(low, high)
+
+
+def ops_for(x: Any):
+    """Pick the operations that match the array type of ``x``."""
+    return TorchOps if isinstance(x, torch.Tensor) else NumpyOps
+
+
+class VariogramModel:
+    """Base class: a correlation function ρ(x) of the range-scaled lag x = h / r."""
+
+    name: ClassVar[str]
+    #: Shape values tried by the fit: a continuous interval or a finite set.
+    shape_bounds: ClassVar[tuple[float, float] | None] = None
+    shape_choices: ClassVar[tuple[float, ...] | None] = None
+    formula: ClassVar[str] = ""
+
+    def correlation(self, x, shape: float | None, ops):
+        """ρ(x) for x = h / r ≥ 0; ρ(0) = 1 and ρ(1) = e⁻³ (or 0 for spherical)."""
+        raise NotImplementedError
+
+    @property
+    def has_shape(self) -> bool:
+        """Whether the model has a shape parameter (reported as ``shape`` in JSON)."""
+        return self.shape_bounds is not None or self.shape_choices is not None
+
+    def gamma(self, h_km, nugget: float, partial_sill: float, range_km: float,
+              shape: float | None = None):
+        """γ(h) = n + s(1 − ρ(h / r)), for numpy arrays or torch tensors of km."""
+        ops = ops_for(h_km)
+        return nugget + partial_sill * (1.0 - self.correlation(h_km / range_km, shape, ops))
+
+
+MODELS: dict[str, VariogramModel] = {}
+
+
+def register_model(cls: type[VariogramModel]) -> type[VariogramModel]:
+    """Class decorator: add a model to the registry under its ``name``."""
+    MODELS[cls.name] = cls()
+    return cls
+
+
+def get_model(name: str) -> VariogramModel:
+    """Look a model up by name.
+
+    Raises:
+        GeovarioError: "variogram: unknown model 'X' (choose from ...)".
+    """
+    if name not in MODELS:
+        raise GeovarioError(f"variogram: unknown model {name!r} (choose from "
+                            f"{', '.join(sorted(MODELS))})")
+    return MODELS[name]
+
+
+@register_model
+class Spherical(VariogramModel):
+    """Spherical model: reaches the sill exactly at h = r."""
+
+    name: ClassVar[str] = "spherical"
+    formula: ClassVar[str] = "n + s(1.5x - 0.5x^3) for x = h/r < 1, n + s beyond"
+
+    def correlation(self, x, shape, ops):  # noqa: D102
+        x = ops.clip(x, 0.0, 1.0)
+        return 1.0 - 1.5 * x + 0.5 * x * x * x
+
+
+@register_model
+class Exponential(VariogramModel):
+    """Exponential model, practical range r: ρ = exp(−3h/r)."""
+
+    name: ClassVar[str] = "exponential"
+    formula: ClassVar[str] = "n + s(1 - exp(-3h/r))"
+
+    def correlation(self, x, shape, ops):  # noqa: D102
+        return ops.exp(-3.0 * x)
+
+
+@register_model
+class Gaussian(VariogramModel):
+    """Gaussian model, practical range r: ρ = exp(−3(h/r)²)."""
+
+    name: ClassVar[str] = "gaussian"
+    formula: ClassVar[str] = "n + s(1 - exp(-3(h/r)^2))"
+
+    def correlation(self, x, shape, ops):  # noqa: D102
+        return ops.exp(-3.0 * x * x)
+
+
+@register_model
+class Stable(VariogramModel):
+    """Stable (powered exponential) model: ρ = exp(−3(h/r)^α), α ∈ (0, 2].
+
+    The model of the method's prototype (GSTools' ``Stable`` with a nugget).
+    """
+
+    name: ClassVar[str] = "stable"
+    shape_bounds: ClassVar[tuple[float, float]] = (0.05, 2.0)
+    formula: ClassVar[str] = "n + s(1 - exp(-3(h/r)^alpha)), 0 < alpha <= 2"
+
+    def correlation(self, x, shape, ops):  # noqa: D102
+        return ops.exp(-3.0 * ops.clip(x, 0.0, None) ** shape)
+
+
+def _matern_unit(s, nu: float, ops):
+    """Matérn correlation of s = √(2ν)·h/ℓ for the half-integer ν in closed form."""
+    e = ops.exp(-s)
+    if nu == 0.5:
+        return e
+    if nu == 1.5:
+        return (1.0 + s) * e
+    return (1.0 + s + s * s / 3.0) * e
+
+
+def _x95(nu: float) -> float:
+    """The s at which the Matérn correlation equals e⁻³ (found by bisection)."""
+    lo, hi = 0.0, 50.0
+    for _ in range(200):
+        mid = (lo + hi) / 2
+        if _matern_unit(np.float64(mid), nu, NumpyOps) > E_MINUS_3:
+            lo = mid
+        else:
+            hi = mid
+    return (lo + hi) / 2
+
+
+MATERN_X95 = {nu: _x95(nu) for nu in (0.5, 1.5, 2.5)}
+
+
+@register_model
+class Matern(VariogramModel):
+    """Matérn model with smoothness ν ∈ {0.5, 1.5, 2.5} (closed forms), scaled so ρ(r) = e⁻³.
+
+    ρ(h) = M_ν(c_ν · h / r) with M_ν the Matérn correlation of s = √(2ν)·h/ℓ and
+    c_ν = ``MATERN_X95[ν]``; ν = 0.5 is the exponential model.
+    """
+
+    name: ClassVar[str] = "matern"
+    shape_choices: ClassVar[tuple[float, ...]] = (0.5, 1.5, 2.5)
+    formula: ClassVar[str] = "n + s(1 - M_nu(c_nu h/r)), nu in {0.5, 1.5, 2.5}"
+
+    def correlation(self, x, shape, ops):  # noqa: D102
+        if shape not in MATERN_X95:
+            raise GeovarioError(f"variogram: matern shape (nu) must be one of "
+                                f"{sorted(MATERN_X95)}, got {shape!r}")
+        return _matern_unit(MATERN_X95[shape] * ops.clip(x, 0.0, None), shape, ops)
