@@ -1,0 +1,73 @@
+"""``geovario metrics PREDICTIONS.csv --truth TRUTH.csv [--admin] [--json]``.
+
+Scores predictions against ground truth with OSV-5M's metrics. ``--json`` prints one
+JSON object (NaN written as null) so scripts can read it; otherwise a table.
+"""
+
+import argparse
+import json
+import math
+
+from geovario.metrics import align_on_id, compute_metrics, read_predictions, read_truth
+
+
+def register(subparsers) -> None:
+    """Add the ``metrics`` sub-command."""
+    parser = subparsers.add_parser(
+        "metrics",
+        help="score predictions with OSV-5M's metrics",
+        description="Mean/median error, GeoScore and accuracy within 1/25/200/750/2500 km "
+                    "(and, with --admin, country/region/sub-region/city accuracy) of "
+                    "predictions joined to the ground truth by id.",
+    )
+    parser.add_argument("predictions", metavar="PREDICTIONS.csv",
+                        help="CSV with id and latitude/longitude (or lat/lon, LAT/LON)")
+    parser.add_argument("--truth", required=True, metavar="TRUTH.csv",
+                        help="CSV with id, latitude/longitude and, for --admin, OSV-5M's "
+                             "unique_country, unique_region, unique_sub-region, unique_city")
+    parser.add_argument("--admin", action="store_true",
+                        help="also score country/region/sub-region/city by reverse geocoding")
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Read both files, join on id, compute and print the metrics."""
+    pred = read_predictions(args.predictions)
+    truth = read_truth(args.truth, admin=args.admin)
+    pred_coords, true_coords, true_labels = align_on_id(pred, truth)
+    result = compute_metrics(pred_coords, true_coords, true_labels)
+    print(to_json(result) if args.json else format_table(result))
+    return 0
+
+
+def _finite_or_none(value):
+    """NaN (a level without any true label) becomes None, i.e. JSON null."""
+    return None if isinstance(value, float) and math.isnan(value) else value
+
+
+def to_json(result: dict) -> str:
+    """One strict JSON object (no NaN literals), keys in the metrics' order."""
+    return json.dumps({key: _finite_or_none(value) for key, value in result.items()},
+                      allow_nan=False)
+
+
+def format_table(result: dict) -> str:
+    """Aligned ``key  value`` lines: km with 2 decimals, accuracies in %.
+
+    An accuracy is "n/a" when no row of its level has a true label.
+    """
+    lines = []
+    for key, value in result.items():
+        if key == "n":
+            text = f"{value:d}"
+        elif isinstance(value, float) and math.isnan(value):
+            text = "n/a"
+        elif key.startswith("acc_"):
+            text = f"{100 * value:.2f} %"
+        elif key.endswith("_km"):
+            text = f"{value:.2f} km"
+        else:
+            text = f"{value:.2f}"
+        lines.append(f"{key:<14}{text:>12}")
+    return "\n".join(lines)
