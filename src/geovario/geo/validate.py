@@ -25,7 +25,7 @@ def validate_coords(coords_deg, *, source: str = "coordinates", ids=None,
         rows = np.flatnonzero(bad)
         names = [str(ids[i]) for i in rows[:max_listed]] if ids is not None else rows[:max_listed]
         label = "ids" if ids is not None else "rows"
-        listed = ", ".join(f"{name} ({lat[i]!r}, {lon[i]!r})"
+        listed = ", ".join(f"{name} ({float(lat[i])!r}, {float(lon[i])!r})"
                            for name, i in zip(names, rows, strict=False))
         more = ", ..." if len(rows) > max_listed else ""
         raise GeovarioError(f"{source}: {len(rows)} invalid coordinates (NaN, |lat| > 90 or "

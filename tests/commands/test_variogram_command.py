@@ -1,0 +1,71 @@
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from geovario.cli import main
+from geovario.variogram import FittedVariogram, empirical_variogram, fit_variogram
+
+
+@pytest.fixture
+def inputs(tmp_path, sphere_points):
+    coords = sphere_points(400, 11)
+    rng = np.random.default_rng(11)
+    # Features that drift smoothly with position plus noise: a real spatial structure.
+    features = np.concatenate([np.cos(np.radians(coords)), np.sin(np.radians(coords))], axis=1)
+    features = features[:, :, None].repeat(4, axis=2).reshape(400, -1)
+    features = features + rng.normal(0, 0.3, features.shape)
+    np.save(tmp_path / "features.npy", features.astype(np.float32))
+    pd.DataFrame({"lat": coords[:, 0], "lon": coords[:, 1]}).to_csv(tmp_path / "coords.csv",
+                                                                    index=False)
+    return tmp_path, coords, features.astype(np.float32)
+
+
+def test_json_output_file_and_plot(inputs, capsys):
+    folder, coords, features = inputs
+    out, plot = folder / "v.json", folder / "v.png"
+    code = main(["variogram", str(folder / "features.npy"), str(folder / "coords.csv"),
+                 "--bins", "12", "--max-km", "6000", "--model", "exponential",
+                 "--out", str(out), "--plot", str(plot), "--json"])
+    assert code == 0
+    printed = json.loads(capsys.readouterr().out)
+    for key in ("model", "nugget", "partial_sill", "sill", "range_km", "shape",
+                "dissimilarity", "bins"):
+        assert key in printed
+    assert printed["shape"] is None and printed["model"] == "exponential"
+    assert set(printed["bins"][0]) >= {"lag_km", "gamma", "pairs"}
+    # The command's numbers are the library's on the same input.
+    expected = fit_variogram(empirical_variogram(coords, features, bins=12, max_km=6000),
+                             model="exponential")
+    assert printed["range_km"] == pytest.approx(expected.range_km, rel=1e-9)
+    assert FittedVariogram.load(out).to_dict() == printed
+    assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_readable_table(inputs, capsys):
+    folder, _, _ = inputs
+    assert main(["variogram", str(folder / "features.npy"), str(folder / "coords.csv"),
+                 "--max-km", "6000", "--model", "auto"]) == 0
+    out = capsys.readouterr().out
+    assert "range" in out and "km (practical" in out and "lag km" in out
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["missing.npy", "coords.csv"], "missing.npy: no such file"),
+        (["features.npy", "nope.csv"], "nope.csv: no such file"),
+        (["features.npy", "short.csv"], "short.csv: 3 rows but"),
+        (["features.npy", "nocols.csv"], "nocols.csv: needs columns latitude,longitude"),
+        (["features.npy"], "give FEATURES.npy and COORDS.csv, or --store DIR"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_2(inputs, capsys, monkeypatch, argv, message):
+    folder, _, _ = inputs
+    monkeypatch.chdir(folder)
+    pd.DataFrame({"latitude": [0, 1, 2], "longitude": [0, 1, 2]}).to_csv("short.csv", index=False)
+    pd.DataFrame({"x": [0], "y": [0]}).to_csv("nocols.csv", index=False)
+    assert main(["variogram", *argv]) == 2
+    err = capsys.readouterr().err.strip()
+    assert message in err and "\n" not in err

@@ -1,0 +1,158 @@
+import gstools as gs
+import numpy as np
+import pytest
+import torch
+
+from geovario.errors import GeovarioError
+from geovario.geo import pairwise_km
+from geovario.variogram import empirical_variogram, make_bin_edges
+
+
+def brute_force(coords, features, edges, dissimilarity):
+    """All pairs in float64 numpy: per-bin counts, mean distance, mean and std of d."""
+    h = pairwise_km(coords, coords)
+    f = np.asarray(features, dtype=np.float64)
+    if dissimilarity == "cosine":
+        f = f / np.linalg.norm(f, axis=1, keepdims=True)
+        d = 1.0 - f @ f.T
+    else:
+        d = 0.5 * ((f[:, None, :] - f[None, :, :]) ** 2).sum(-1)
+    iu = np.triu_indices(len(coords), k=1)
+    h, d = h[iu], d[iu]
+    k = np.digitize(h, edges) - 1  # half-open [e_k, e_k+1)
+    out = []
+    for b in range(len(edges) - 1):
+        sel = k == b
+        out.append((sel.sum(), h[sel].mean(), d[sel].mean(), d[sel].std()))
+    return [np.array(col) for col in zip(*out, strict=True)]
+
+
+@pytest.mark.parametrize("log_bins", [False, True])
+@pytest.mark.parametrize("estimator", ["matheron", "cressie"])
+@pytest.mark.parametrize("seed", [0, 1])
+def test_scalar_field_identical_to_gstools(sphere_points, seed, estimator, log_bins):
+    coords = sphere_points(700, seed)
+    z = np.random.default_rng(seed).normal(size=len(coords))
+    edges = make_bin_edges(9000, 15, log_bins=log_bins, min_km=200)
+    ours = empirical_variogram(coords, z, bin_edges_km=edges, dissimilarity="euclidean",
+                               estimator=estimator, chunk_size=256)
+    _, gamma, counts = gs.vario_estimate((coords[:, 0], coords[:, 1]), z, edges.copy(),
+                                         latlon=True, geo_scale=gs.KM_SCALE,
+                                         estimator=estimator, return_counts=True)
+    np.testing.assert_array_equal(ours.pairs, counts)
+    np.testing.assert_allclose(ours.gamma, gamma, rtol=1e-12)
+
+
+def test_vector_euclidean_equals_gstools_component_mean_times_dimension(sphere_points):
+    coords = sphere_points(400, 3)
+    fields = np.random.default_rng(3).normal(size=(3, len(coords)))
+    edges = make_bin_edges(6000, 10)
+    ours = empirical_variogram(coords, fields.T, bin_edges_km=edges, dissimilarity="euclidean")
+    _, gamma, counts = gs.vario_estimate((coords[:, 0], coords[:, 1]), list(fields),
+                                         edges.copy(), latlon=True, geo_scale=gs.KM_SCALE,
+                                         return_counts=True)
+    np.testing.assert_array_equal(3 * ours.pairs, counts)  # GSTools counts per component
+    np.testing.assert_allclose(ours.gamma, 3 * gamma, rtol=1e-12)
+
+
+@pytest.mark.parametrize("dissimilarity", ["cosine", "euclidean"])
+def test_vectors_match_brute_force_numpy(sphere_points, dissimilarity):
+    coords = sphere_points(300, 4)
+    rng = np.random.default_rng(4)
+    features = rng.normal(size=(300, 24)) + coords[:, :1] / 30  # some spatial structure
+    edges = make_bin_edges(12000, 12)
+    ours = empirical_variogram(coords, features, bin_edges_km=edges,
+                               dissimilarity=dissimilarity, chunk_size=64)
+    count, lag, mean_d, std_d = brute_force(coords, features, edges, dissimilarity)
+    np.testing.assert_array_equal(ours.pairs, count)
+    np.testing.assert_allclose(ours.lag_km, lag, rtol=1e-12)
+    np.testing.assert_allclose(ours.gamma, mean_d, rtol=2e-6)
+    np.testing.assert_allclose(ours.spread, std_d, rtol=1e-4)
+
+
+def test_tiling_does_not_change_the_result(sphere_points):
+    coords = sphere_points(157, 5)
+    features = np.random.default_rng(5).normal(size=(157, 8))
+    edges = make_bin_edges(20100, 9)
+    small = empirical_variogram(coords, features, bin_edges_km=edges, chunk_size=13)
+    large = empirical_variogram(coords, features, bin_edges_km=edges, chunk_size=4096)
+    np.testing.assert_array_equal(small.pairs, large.pairs)
+    assert small.pairs.sum() == 157 * 156 // 2  # every pair once (20,100 km covers the sphere)
+    np.testing.assert_allclose(small.gamma, large.gamma, rtol=1e-6)
+
+
+def test_sampled_pairs_estimate_the_exact_bins(sphere_points):
+    coords = sphere_points(400, 6)
+    features = np.random.default_rng(6).normal(size=(400, 16)) + coords[:, :1] / 20
+    edges = make_bin_edges(10000, 8)
+    exact = empirical_variogram(coords, features, bin_edges_km=edges)
+    sampled = empirical_variogram(coords, features, bin_edges_km=edges, pairs=400_000, seed=1)
+    assert sampled.sampled_pairs == 400_000
+    # Each bin's sample mean lies within 5 standard errors of the exact mean.
+    standard_error = exact.spread / np.sqrt(sampled.pairs)
+    assert np.all(np.abs(sampled.gamma - exact.gamma) < 5 * standard_error)
+    shares = sampled.pairs / sampled.pairs.sum()
+    np.testing.assert_allclose(shares, exact.pairs / exact.pairs.sum(), atol=0.01)
+
+
+def test_sampling_is_reproducible(sphere_points):
+    coords = sphere_points(100, 7)
+    z = np.random.default_rng(7).normal(size=100)
+    a, b = (empirical_variogram(coords, z, max_km=5000, dissimilarity="euclidean", pairs=5000,
+                                seed=3) for _ in range(2))
+    np.testing.assert_array_equal(a.gamma, b.gamma)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_cuda_matches_cpu(sphere_points):
+    coords = sphere_points(500, 8)
+    features = np.random.default_rng(8).normal(size=(500, 32))
+    cpu = empirical_variogram(coords, features, max_km=8000)
+    gpu = empirical_variogram(coords, features, max_km=8000, device="cuda")
+    np.testing.assert_array_equal(cpu.pairs, gpu.pairs)
+    np.testing.assert_allclose(cpu.gamma, gpu.gamma, rtol=1e-5)
+
+
+def test_default_max_km_is_half_the_largest_distance(sphere_points):
+    coords = sphere_points(300, 9)
+    emp = empirical_variogram(coords, np.random.default_rng(9).normal(size=(300, 4)), bins=5)
+    # Uniform points on the sphere come close to antipodal pairs: half ≈ πR/2 ≈ 10,000 km.
+    assert 9500 < emp.bin_edges_km[-1] <= 10008
+
+
+def test_log_bins_layout():
+    edges = make_bin_edges(1000, 4, log_bins=True, min_km=1)
+    np.testing.assert_allclose(edges, [0, 1, 10, 100, 1000])
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        (dict(coords=[[0, 0]], values=[1.0]), "need at least two points, got 1"),
+        (dict(coords=[[10, 10]] * 5, values=np.arange(5.0)), "all points are at one place"),
+        (dict(values=[[1, 2], [np.nan, 0], [1, 1]]), r"1 feature rows contain NaN .* rows \[1\]"),
+        (dict(values=[[1, 2], [0, 0], [1, 1]]), r"zero feature vectors at rows \[1\]"),
+        (dict(values=[1.0, 2.0]), "3 coordinates but 2 feature rows"),
+        (dict(max_km=1.0), "no pair of points is 0-1 km apart"),
+        (dict(dissimilarity="l1"), "unknown dissimilarity 'l1'"),
+        (dict(estimator="cressie"), "the cressie estimator needs dissimilarity 'euclidean'"),
+        (dict(coords=[[0, 0], [95, 0], [1, 1]]), r"1 invalid coordinates"),
+        (dict(bin_edges_km=[0, 5, 5]), "bin edges must be at least two increasing distances"),
+    ],
+)
+def test_degenerate_input_is_a_clear_error(kwargs, message):
+    args = dict(coords=[[0, 0], [0, 10], [10, 0]], values=[[1, 0], [0, 1], [1, 1]])
+    args.update(kwargs)
+    with pytest.raises(GeovarioError, match=message):
+        empirical_variogram(args.pop("coords"), args.pop("values"), **args)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [((0, 5), "max_km must be positive"), ((100, 0), "bins must be at least 1")],
+)
+def test_bad_bin_layout(args, message):
+    with pytest.raises(GeovarioError, match=message):
+        make_bin_edges(*args)
+    with pytest.raises(GeovarioError, match=r"min_km must lie in \(0, max_km=100\)"):
+        make_bin_edges(100, 3, log_bins=True, min_km=200)
