@@ -90,7 +90,7 @@ def load_inputs(args: argparse.Namespace) -> tuple[np.ndarray, np.ndarray]:
     if len(coords) != len(features):
         raise GeovarioError(f"{args.coords}: {len(coords)} rows but {args.features} has "
                             f"{len(features)}")
-    return np.asarray(features, dtype=np.float32 if features.ndim == 2 else np.float64), coords
+    return np.array(features, dtype=np.float32 if features.ndim == 2 else np.float64), coords
 
 
 def run(args: argparse.Namespace) -> int:

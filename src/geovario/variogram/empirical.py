@@ -15,8 +15,9 @@ Estimators per half-open bin [e_k, e_{k+1}) holding N_k pairs:
 - Cressie–Hawkins (euclidean only): γ_k = (mean ‖f_i − f_j‖^½)⁴ / (2(0.457 + 0.494/N_k
   + 0.045/N_k²)) (Cressie & Hawkins 1980), robust to outlying pairs.
 
-The lag of a bin is the mean distance of its pairs (fits are less biased there than
-at the bin centre, see the project's variogram notes).
+The lag of a bin is the mean distance of its pairs, where fits are less biased than at
+the bin centre (each pair's distance in float32, the sums in float64). Bin membership
+is decided exactly, in float64.
 """
 
 import math
@@ -33,7 +34,7 @@ from geovario.geo.validate import validate_coords
 DISSIMILARITIES = ("cosine", "euclidean")
 ESTIMATORS = ("matheron", "cressie")
 HALF_EARTH_KM = math.pi * EARTH_RADIUS_KM
-# Columns of the per-bin accumulator.
+# Rows of the per-bin accumulator.
 _COUNT, _SUM_H, _SUM_D, _SUM_D2, _SUM_ROOT = range(5)
 
 
@@ -101,43 +102,63 @@ def _check_features(values) -> np.ndarray:
 
 
 class _Accumulator:
-    """Bins pairs by distance and sums (count, h, d, d², ‖Δ‖^½) per bin in float64."""
+    """Bins pairs by distance and sums (count, h, d, d², ‖Δ‖^½) per bin in float64.
+
+    Pairs are binned by their chord c = ‖u_i − u_j‖ against the edges mapped to chords,
+    c_e = 2·sin(e / 2R): the same half-open bins as great-circle distance, with no
+    trigonometry per pair. Pairs to skip get c = inf, which lands in an overflow bin.
+    """
 
     def __init__(self, edges_km: np.ndarray, device: torch.device, robust: bool):
-        self.edges = torch.as_tensor(edges_km, dtype=torch.float64, device=device)
+        angles = np.minimum(np.asarray(edges_km, dtype=np.float64), HALF_EARTH_KM)
+        chords = torch.as_tensor(2 * np.sin(angles / (2 * EARTH_RADIUS_KM)), device=device)
+        self.lowest, self.inner = float(chords[0]), chords[1:].contiguous()
         self.k = len(edges_km) - 1
         self.robust = robust
-        self.sums = torch.zeros(self.k + 1, 5, dtype=torch.float64, device=device)
+        self.sums = torch.zeros(5, self.k + 1, dtype=torch.float64, device=device)
 
-    def add(self, h_km: torch.Tensor, d: torch.Tensor, root: torch.Tensor | None,
+    def add(self, chord: torch.Tensor, d: torch.Tensor, root: torch.Tensor | None,
             keep: torch.Tensor | None = None) -> None:
-        """Add pairs with distances h (float64), dissimilarities d and optional ‖Δ‖^½."""
-        index = torch.bucketize(h_km, self.edges, right=True) - 1
-        outside = (index < 0) | (index >= self.k)
+        """Add pairs given by their chords (float64), dissimilarities d and optional ‖Δ‖^½."""
         if keep is not None:
-            outside |= ~keep
-        index = index.masked_fill(outside, self.k).reshape(-1)
-        d = d.reshape(-1).to(torch.float64)
-        columns = [torch.ones_like(d), h_km.reshape(-1), d, d * d]
-        columns.append(root.reshape(-1).to(torch.float64) if self.robust else torch.zeros_like(d))
-        self.sums.index_add_(0, index, torch.stack(columns, dim=1))
+            chord = chord.masked_fill(~keep, math.inf)
+        if self.lowest > 0:
+            chord = chord.masked_fill(chord < self.lowest, math.inf)
+        index = torch.bucketize(chord, self.inner, right=True).reshape(-1)
+        d = d.reshape(-1).double()
+        terms = [None, chord_km(chord).reshape(-1), d, d * d,
+                 root.reshape(-1).double() if self.robust else None]
+        for column, weights in enumerate(terms):
+            if column == _COUNT or weights is not None:
+                self.sums[column] += torch.bincount(index, weights=weights, minlength=self.k + 1)
 
     def result(self, edges_km, dissimilarity, estimator, n_points, sampled) -> EmpiricalVariogram:
         """Turn the sums into per-bin lags, values, counts and spreads."""
-        sums = self.sums[: self.k].cpu().numpy()
-        count = sums[:, _COUNT]
+        sums = self.sums[:, : self.k].cpu().numpy()
+        count = sums[_COUNT]
         with np.errstate(invalid="ignore", divide="ignore"):
-            lag = sums[:, _SUM_H] / count
-            mean_d = sums[:, _SUM_D] / count
-            spread = np.sqrt(np.maximum(sums[:, _SUM_D2] / count - mean_d**2, 0.0))
+            lag = sums[_SUM_H] / count
+            mean_d = sums[_SUM_D] / count
+            spread = np.sqrt(np.maximum(sums[_SUM_D2] / count - mean_d**2, 0.0))
             if estimator == "cressie":
-                gamma = ((sums[:, _SUM_ROOT] / count) ** 4
+                gamma = ((sums[_SUM_ROOT] / count) ** 4
                          / (2 * (0.457 + 0.494 / count + 0.045 / count**2)))
             else:
                 gamma = mean_d
         return EmpiricalVariogram(np.asarray(edges_km, dtype=np.float64), lag, gamma,
                                   count.astype(np.int64), spread, dissimilarity, estimator,
                                   n_points, sampled)
+
+
+def chord_km(chord: torch.Tensor) -> torch.Tensor:
+    """Great-circle km of float64 chords, 2R·atan2(c/2, √(1 − c²/4)), evaluated in float32.
+
+    The complement √(1 − c²/4) is formed in float64 first, so the result keeps float32's
+    relative precision at every distance, antipodes included.
+    """
+    half = chord * 0.5
+    cosine = (1.0 - half * half).clamp(min=0.0).sqrt()
+    return torch.atan2(half.float(), cosine.float()).mul_(2 * EARTH_RADIUS_KM)
 
 
 def _pair_terms(fa: torch.Tensor, fb: torch.Tensor, dissimilarity: str, robust: bool,
@@ -162,20 +183,18 @@ def _pair_terms(fa: torch.Tensor, fb: torch.Tensor, dissimilarity: str, robust: 
     return half_sq, root
 
 
-def _unit_km(ua: torch.Tensor, ub: torch.Tensor, rowwise: bool) -> torch.Tensor:
-    """Great-circle km from unit vectors: pairwise (A, B), or row by row (A,)."""
+def _chords(ua: torch.Tensor, ub: torch.Tensor, rowwise: bool) -> torch.Tensor:
+    """Chords between unit vectors from exact coordinate differences (no cancellation)."""
     if rowwise:
-        chord2 = ((ua - ub) ** 2).sum(-1)
-    else:
-        chord2 = sum((ua[:, c, None] - ub[None, :, c]) ** 2 for c in range(3))
-    return 2 * EARTH_RADIUS_KM * torch.asin((chord2.sqrt() / 2).clamp(max=1.0))
+        return torch.linalg.vector_norm(ua - ub, dim=-1)
+    return torch.cdist(ua, ub, compute_mode="donot_use_mm_for_euclid_dist")
 
 
 def empirical_variogram(coords_deg, values, *, bins: int = 15, max_km: float | None = None,
                         bin_edges_km=None, log_bins: bool = False,
                         dissimilarity: str = "cosine", estimator: str = "matheron",
                         pairs: int | None = None, seed: int = 0, device: str = "cpu",
-                        chunk_size: int = 2048, feature_dtype: torch.dtype | None = None,
+                        chunk_size: int = 1024, feature_dtype: torch.dtype | None = None,
                         progress: bool = False) -> EmpiricalVariogram:
     """Estimate the semivariogram of ``values`` (N, or N×D) at ``coords_deg`` (N×2 lat/lon).
 
@@ -251,14 +270,13 @@ def _all_pairs(acc, units, feats, dissimilarity, robust, chunk, progress) -> Non
     starts = range(0, n, chunk)
     tiles = [(a, b) for a in starts for b in starts if b >= a]
     for a, b in tqdm(tiles, desc="variogram pairs", unit="tile", disable=not progress):
-        h = _unit_km(units[a:a + chunk], units[b:b + chunk], rowwise=False)
+        chord = _chords(units[a:a + chunk], units[b:b + chunk], rowwise=False)
         d, root = _pair_terms(feats[a:a + chunk], feats[b:b + chunk], dissimilarity, robust,
                               rowwise=False)
         keep = None
         if a == b:
-            rows = torch.arange(h.shape[0], device=h.device)
-            keep = rows[None, :] > rows[:, None]
-        acc.add(h, d, root, keep)
+            keep = torch.ones_like(chord, dtype=torch.bool).triu_(diagonal=1)
+        acc.add(chord, d, root, keep)
 
 
 def _sampled_pairs(acc, units, feats, dissimilarity, robust, pairs, seed, chunk,
@@ -280,7 +298,7 @@ def _sampled_pairs(acc, units, feats, dissimilarity, robust, pairs, seed, chunk,
             i = torch.randint(n, (size,), generator=generator)
             j = (i + torch.randint(1, n, (size,), generator=generator)) % n
             i, j = i.to(units.device), j.to(units.device)
-            h = _unit_km(units[i], units[j], rowwise=True)
+            chord = _chords(units[i], units[j], rowwise=True)
             d, root = _pair_terms(feats[i], feats[j], dissimilarity, robust, rowwise=True)
-            acc.add(h, d, root)
+            acc.add(chord, d, root)
             bar.update(size)
