@@ -31,14 +31,17 @@ def equal_earth(coords_deg) -> np.ndarray:
     return np.stack([x, y], axis=1)
 
 
-class _TorchMath:
-    arcsin = staticmethod(torch.asin)
-    sin = staticmethod(torch.sin)
-    cos = staticmethod(torch.cos)
-
-
 def equal_earth_torch(coords_deg: torch.Tensor) -> torch.Tensor:
-    """Torch twin of :func:`equal_earth`: (..., 2) degrees → (..., 2), same dtype and device."""
+    """Torch twin of :func:`equal_earth`: (..., 2) degrees → (..., 2), same dtype and device.
+
+    The operations follow GeoCLIP's own order in the input's dtype, so that its published
+    location encoder, whose σ = 256 branch magnifies the smallest difference in the
+    projection, sees the same numbers.
+    """
     lat, lon = torch.deg2rad(coords_deg[..., 0]), torch.deg2rad(coords_deg[..., 1])
-    x, y = _equal_earth(lat, lon, _TorchMath)
-    return torch.stack([x, y], dim=-1)
+    sqrt3 = torch.sqrt(torch.tensor(3.0, dtype=lat.dtype, device=lat.device))
+    theta = torch.asin(sqrt3 / 2 * torch.sin(lat))
+    denominator = 3 * (9 * A4 * theta**8 + 7 * A3 * theta**6 + 3 * A2 * theta**2 + A1)
+    x = 2 * sqrt3 * lon * torch.cos(theta) / denominator
+    y = A4 * theta**9 + A3 * theta**7 + A2 * theta**3 + A1 * theta
+    return torch.stack([x, y], dim=-1) * 66.50336 / 180

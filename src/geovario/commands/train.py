@@ -1,0 +1,87 @@
+"""``geovario train``: train GeoCLIP (or a variant) on a feature store; runs under torchrun."""
+
+import argparse
+import json
+from pathlib import Path
+
+from geovario.errors import GeovarioError
+from geovario.losses import LOSSES
+from geovario.models import GEOCLIP_SIGMAS, ModelConfig
+from geovario.train import TrainConfig
+
+DEFAULTS = TrainConfig()
+
+
+def register(subparsers) -> None:
+    """Add the ``train`` command."""
+    parser = subparsers.add_parser(
+        "train", help="train on a feature store (also under torchrun)",
+        description="Train the image head and location encoder on cached backbone features. "
+        "Defaults are GeoCLIP's. Run under `torchrun --nproc_per_node N` for several GPUs.")
+    parser.add_argument("--store", type=Path, help="training feature store")
+    parser.add_argument("--out", type=Path, required=True, help="run directory")
+    parser.add_argument("--resume", action="store_true",
+                        help="continue the run in --out from its last checkpoint")
+    parser.add_argument("--epochs", type=int, default=DEFAULTS.epochs)
+    parser.add_argument("--batch-size", type=int, default=DEFAULTS.batch_size)
+    parser.add_argument("--lr", type=float, default=DEFAULTS.lr)
+    parser.add_argument("--weight-decay", type=float, default=DEFAULTS.weight_decay)
+    parser.add_argument("--lr-decay", type=float, default=DEFAULTS.lr_decay,
+                        help="learning-rate factor per epoch")
+    parser.add_argument("--queue-size", type=int, default=DEFAULTS.queue_size)
+    parser.add_argument("--batch-noise-m", type=float, default=DEFAULTS.batch_noise_m)
+    parser.add_argument("--queue-noise-m", type=float, default=DEFAULTS.queue_noise_m)
+    parser.add_argument("--no-noise", action="store_true", help="no GPS noise augmentation")
+    parser.add_argument("--seed", type=int, default=DEFAULTS.seed)
+    parser.add_argument("--val-fraction", type=float, default=DEFAULTS.val_fraction)
+    parser.add_argument("--loss", choices=sorted(LOSSES), default=DEFAULTS.loss)
+    parser.add_argument("--sigmas", default=",".join(f"{s:g}" for s in GEOCLIP_SIGMAS),
+                        help="location-encoder scales, e.g. 1,16,256,4096")
+    parser.add_argument("--init", choices=("geoclip", "scratch"), default="geoclip",
+                        help="warm-start from the published GeoCLIP weights where shapes match")
+    parser.add_argument("--device", default=DEFAULTS.device)
+    parser.add_argument("--no-amp", action="store_true", help="no bfloat16 autocast on CUDA")
+    parser.add_argument("--checkpoint-every", type=int, default=DEFAULTS.checkpoint_every)
+    parser.add_argument("--log-every", type=int, default=DEFAULTS.log_every)
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.set_defaults(func=run)
+
+
+def configs_from_args(args: argparse.Namespace) -> tuple[ModelConfig, TrainConfig]:
+    """The model and training configs a command line asks for."""
+    from geovario.store import open_store
+
+    if args.store is None:
+        raise GeovarioError("--store is required (or --resume with an existing run)")
+    store = open_store(args.store)
+    try:
+        sigmas = tuple(float(s) for s in args.sigmas.split(","))
+    except ValueError:
+        raise GeovarioError(f"--sigmas: expected numbers separated by commas, got "
+                            f"{args.sigmas!r}") from None
+    model = ModelConfig(backbone=store.backbone, feature_dim=store.dim, sigmas=sigmas,
+                        init=args.init, seed=args.seed)
+    train = TrainConfig(
+        train_store=str(args.store), epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
+        weight_decay=args.weight_decay, lr_decay=args.lr_decay, queue_size=args.queue_size,
+        batch_noise_m=0.0 if args.no_noise else args.batch_noise_m,
+        queue_noise_m=0.0 if args.no_noise else args.queue_noise_m, seed=args.seed,
+        val_fraction=args.val_fraction, loss=args.loss, device=args.device,
+        amp=not args.no_amp, checkpoint_every=args.checkpoint_every, log_every=args.log_every)
+    return model, train
+
+
+def run(args: argparse.Namespace) -> int:
+    """Train, then print the last epoch's summary as JSON."""
+    from geovario.train import train
+
+    if args.resume:
+        summary = train(args.out, resume=True, progress=not args.quiet)
+    else:
+        model, config = configs_from_args(args)
+        summary = train(args.out, model, config, progress=not args.quiet)
+    from geovario.train import collective
+
+    if collective.rank() == 0:
+        print(json.dumps(summary))
+    return 0

@@ -1,0 +1,22 @@
+"""GeoCLIP's contrastive loss: image → GPS cross entropy against [batch; queue]."""
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from geovario.losses.base import ContrastiveInputs
+
+
+class InfoNCELoss(nn.Module):
+    """L = mean_i −log softmax(logits_i)[target_i], computed in float32 for stability.
+
+    Only the image → location direction, as GeoCLIP (the queue has no images to contrast).
+    """
+
+    def __init__(self):
+        super().__init__()
+        self.last_stats: dict[str, float] = {}
+
+    def forward(self, logits: torch.Tensor, inputs: ContrastiveInputs) -> torch.Tensor:
+        """Mean cross entropy of each anchor's row against its target column."""
+        return F.cross_entropy(logits.float(), inputs.targets)

@@ -1,0 +1,48 @@
+"""The model's shape as a small frozen dataclass, saved as JSON beside every checkpoint."""
+
+from dataclasses import asdict, dataclass, fields
+
+from geovario.errors import GeovarioError
+from geovario.models.location_encoder import GEOCLIP_SIGMAS
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """Everything needed to rebuild a model before loading its weights."""
+
+    backbone: str = "clip:openai/clip-vit-large-patch14"
+    feature_dim: int = 768
+    embed_dim: int = 512
+    sigmas: tuple[float, ...] = GEOCLIP_SIGMAS
+    frequencies: int = 256
+    hidden: int = 1024
+    #: "geoclip": warm-start every part whose shape matches the published weights;
+    #: "scratch": random initialisation.
+    init: str = "geoclip"
+    seed: int = 0
+
+    def __post_init__(self):
+        object.__setattr__(self, "sigmas", tuple(float(s) for s in self.sigmas))
+        if self.init not in ("geoclip", "scratch"):
+            raise GeovarioError(f"model: init must be 'geoclip' or 'scratch', got {self.init!r}")
+        if not self.sigmas:
+            raise GeovarioError("model: at least one location-encoder scale (sigma) is needed")
+
+    def to_dict(self) -> dict:
+        """JSON-ready."""
+        out = asdict(self)
+        out["sigmas"] = list(self.sigmas)
+        return out
+
+    @classmethod
+    def from_dict(cls, data: dict, source: str = "model config") -> "ModelConfig":
+        """Rebuild from :meth:`to_dict` output, refusing unknown keys.
+
+        Raises:
+            GeovarioError: "<source>: unknown model config keys ...".
+        """
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise GeovarioError(f"{source}: unknown model config keys {unknown}")
+        return cls(**data)

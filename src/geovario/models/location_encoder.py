@@ -1,0 +1,66 @@
+"""GeoCLIP's location encoder: Equal Earth → random Fourier features at several scales → MLPs.
+
+For each scale σ a branch maps the projected point p ∈ R² through fixed Gaussian random
+Fourier features, γ(p) = [cos 2πBp, sin 2πBp] with B ~ N(0, σ²) of shape (256, 2), then an
+MLP 512 → 1024 → 1024 → 1024 (ReLU) and a linear head 1024 → 512. The branches' outputs are
+summed (Vivanco Cepeda et al., NeurIPS 2023). Small σ captures continents, large σ streets.
+"""
+
+import math
+from collections.abc import Sequence
+
+import torch
+from torch import nn
+
+from geovario.geo.projection import equal_earth_torch
+
+GEOCLIP_SIGMAS = (2.0**0, 2.0**4, 2.0**8)
+
+
+class FourierBranch(nn.Module):
+    """One scale: fixed random Fourier features of the projected point, then an MLP."""
+
+    def __init__(self, sigma: float, *, frequencies: int = 256, hidden: int = 1024,
+                 out_dim: int = 512, generator: torch.Generator | None = None):
+        super().__init__()
+        self.sigma = float(sigma)
+        # Fixed, not trained: a buffer, saved with the weights so a checkpoint is complete.
+        self.register_buffer("frequencies",
+                             torch.randn(frequencies, 2, generator=generator) * self.sigma)
+        self.mlp = nn.Sequential(
+            nn.Linear(2 * frequencies, hidden), nn.ReLU(),
+            nn.Linear(hidden, hidden), nn.ReLU(),
+            nn.Linear(hidden, hidden), nn.ReLU(),
+        )
+        self.head = nn.Linear(hidden, out_dim)
+
+    def forward(self, projected: torch.Tensor) -> torch.Tensor:
+        """(N, 2) Equal Earth coordinates → (N, out_dim)."""
+        # (2πp)·Bᵀ in this order, as GeoCLIP: at σ = 256 the phase reaches ~10³ rad, where
+        # float32 rounding of another order shows in the embedding.
+        phase = (2 * math.pi * projected) @ self.frequencies.T
+        return self.head(self.mlp(torch.cat([torch.cos(phase), torch.sin(phase)], dim=-1)))
+
+
+class LocationEncoder(nn.Module):
+    """(N, 2) latitude/longitude in degrees → (N, out_dim) location embeddings (not normalised)."""
+
+    def __init__(self, sigmas: Sequence[float] = GEOCLIP_SIGMAS, *, frequencies: int = 256,
+                 hidden: int = 1024, out_dim: int = 512, seed: int = 0):
+        super().__init__()
+        generator = torch.Generator().manual_seed(seed)
+        self.sigmas = tuple(float(s) for s in sigmas)
+        self.out_dim = out_dim
+        self.branches = nn.ModuleList(
+            FourierBranch(s, frequencies=frequencies, hidden=hidden, out_dim=out_dim,
+                          generator=generator)
+            for s in self.sigmas
+        )
+
+    def forward(self, coords_deg: torch.Tensor) -> torch.Tensor:
+        """Embed coordinates; the projection runs in float32 whatever the autocast dtype."""
+        projected = equal_earth_torch(coords_deg.float())
+        out = self.branches[0](projected)
+        for branch in self.branches[1:]:
+            out = out + branch(projected)
+        return out

@@ -1,0 +1,71 @@
+"""Training settings as a small frozen dataclass, saved in the run directory as JSON."""
+
+from dataclasses import asdict, dataclass, field, fields
+
+from geovario.errors import GeovarioError
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """How to train; GeoCLIP's published settings are the defaults.
+
+    Adam at lr 3e-5 with weight decay 1e-6, the learning rate × 0.87 after every epoch,
+    a queue of 4096 GPS points, GPS noise of 150 m on batch and 1000 m on queue points.
+    """
+
+    train_store: str = ""
+    epochs: int = 10
+    batch_size: int = 256
+    lr: float = 3e-5
+    weight_decay: float = 1e-6
+    lr_decay: float = 0.87
+    queue_size: int = 4096
+    batch_noise_m: float = 150.0
+    queue_noise_m: float = 1000.0
+    seed: int = 0
+    val_fraction: float = 0.0
+    loss: str = "infonce"
+    loss_options: dict = field(default_factory=dict)
+    #: Keep each queued sample's backbone features (losses that compare images need them).
+    track_features: bool = False
+    device: str = "auto"
+    amp: bool = True
+    checkpoint_every: int = 1000
+    log_every: int = 10
+
+    def __post_init__(self):
+        checks = [
+            (self.epochs >= 1, f"epochs must be >= 1, got {self.epochs}"),
+            (self.batch_size >= 2, f"batch_size must be >= 2, got {self.batch_size}"),
+            (self.lr > 0, f"lr must be > 0, got {self.lr}"),
+            (0 < self.lr_decay <= 1, f"lr_decay must be in (0, 1], got {self.lr_decay}"),
+            (self.queue_size >= 0, f"queue_size must be >= 0, got {self.queue_size}"),
+            (self.batch_noise_m >= 0 and self.queue_noise_m >= 0, "GPS noise must be >= 0 m"),
+            (0 <= self.val_fraction < 1, f"val_fraction must be in [0, 1), got "
+                                         f"{self.val_fraction}"),
+            (self.checkpoint_every >= 1, "checkpoint_every must be >= 1"),
+            (self.log_every >= 1, "log_every must be >= 1"),
+        ]
+        for ok, message in checks:
+            if not ok:
+                raise GeovarioError(f"train: {message}")
+
+    def lr_at_epoch(self, epoch: int) -> float:
+        """Learning rate of a (0-based) epoch: lr · decay^epoch."""
+        return self.lr * self.lr_decay**epoch
+
+    def to_dict(self) -> dict:
+        """JSON-ready."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict, source: str = "train config") -> "TrainConfig":
+        """Rebuild from :meth:`to_dict` output, refusing unknown keys.
+
+        Raises:
+            GeovarioError: "<source>: unknown train config keys ...".
+        """
+        unknown = sorted(set(data) - {f.name for f in fields(cls)})
+        if unknown:
+            raise GeovarioError(f"{source}: unknown train config keys {unknown}")
+        return cls(**data)

@@ -1,0 +1,163 @@
+"""The training loop on a feature store: resumable, and the same under torchrun.
+
+A run directory holds ``config.json`` (model + training config), ``metrics.jsonl``
+(loss, learning rate and samples/s every few steps; one line per epoch),
+``checkpoint.safetensors`` (the full training state, every ``checkpoint_every`` steps
+and at each epoch's end) and ``model.safetensors`` (weights for evaluation).
+"""
+
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch.nn.parallel import DistributedDataParallel
+from tqdm.auto import tqdm
+
+from geovario import __version__
+from geovario.errors import GeovarioError
+from geovario.losses import build_loss
+from geovario.models import ModelConfig, build_model
+from geovario.models.queue import SampleQueue
+from geovario.store import open_store
+from geovario.train import collective
+from geovario.train.checkpoint import load_training_state, save_training_state, save_weights
+from geovario.train.config import TrainConfig
+from geovario.train.data import StoreBatches, split_rows
+from geovario.train.runlog import RunLog
+from geovario.train.step import contrastive_step
+from geovario.variogram.fitted import write_json_atomic
+
+CONFIG_NAME, CHECKPOINT_NAME, WEIGHTS_NAME, LOG_NAME = (
+    "config.json", "checkpoint.safetensors", "model.safetensors", "metrics.jsonl")
+
+
+def read_run_config(run_dir: Path) -> tuple[ModelConfig, TrainConfig]:
+    """The configs saved in a run directory.
+
+    Raises:
+        GeovarioError: "<run_dir>: no config.json ..." when the folder holds no run.
+    """
+    path = Path(run_dir) / CONFIG_NAME
+    if not path.is_file():
+        raise GeovarioError(f"{run_dir}: no {CONFIG_NAME}; not a geovario run directory")
+    data = json.loads(path.read_text())
+    return (ModelConfig.from_dict(data["model"], source=str(path)),
+            TrainConfig.from_dict(data["train"], source=str(path)))
+
+
+def train(run_dir: str | Path, model_config: ModelConfig | None = None,
+          config: TrainConfig | None = None, *, resume: bool = False,
+          progress: bool = True) -> dict:
+    """Train (or, with ``resume``, continue) a run; returns the last epoch's summary.
+
+    Raises:
+        GeovarioError: for a run directory that already holds a run (without ``resume``),
+            a store whose feature dimension differs from the model's, or a checkpoint
+            of another model.
+    """
+    run_dir = Path(run_dir)
+    if resume:
+        model_config, config = read_run_config(run_dir)
+    elif (run_dir / CONFIG_NAME).exists():
+        raise GeovarioError(f"{run_dir}: already holds a run; resume it with --resume or "
+                            "choose another directory")
+    device = collective.setup(config.device)
+    rank, world = collective.rank(), collective.world_size()
+    main = rank == 0
+    torch.manual_seed(config.seed)
+    store = open_store(config.train_store)
+    if store.dim != model_config.feature_dim:
+        raise GeovarioError(f"train: {store.path} holds {store.dim}-d features, the model "
+                            f"expects feature_dim={model_config.feature_dim}")
+    train_rows, val_rows = split_rows(len(store), config.val_fraction, config.seed)
+    batches = StoreBatches(store, train_rows, config.batch_size, config.seed, rank, world)
+
+    model = build_model(model_config).to(device)
+    queue = SampleQueue(config.queue_size, store.dim if config.track_features else 0).to(device)
+    loss_fn = build_loss(config.loss, **config.loss_options).to(device)
+    optimizer = torch.optim.Adam(model.parameters(), lr=config.lr,
+                                 weight_decay=config.weight_decay)
+    generator = torch.Generator().manual_seed(config.seed + 1)
+    position = {"epoch": 0, "batch": 0, "step": 0}
+    if resume and (run_dir / CHECKPOINT_NAME).exists():
+        position = load_training_state(run_dir / CHECKPOINT_NAME, model=model, queue=queue,
+                                       optimizer=optimizer, generator=generator,
+                                       model_config=model_config.to_dict())
+    elif main:
+        write_json_atomic(run_dir / CONFIG_NAME, {"geovario_version": __version__,
+                                                  "model": model_config.to_dict(),
+                                                  "train": config.to_dict()})
+    network = DistributedDataParallel(model) if world > 1 else model
+    log = RunLog(run_dir / LOG_NAME, enabled=main)
+    log.rewind(position["step"])
+
+    def checkpoint(epoch: int, batch: int, step: int) -> None:
+        if main:
+            save_training_state(run_dir / CHECKPOINT_NAME, model=model, queue=queue,
+                                optimizer=optimizer, generator=generator,
+                                position={"epoch": epoch, "batch": batch, "step": step},
+                                model_config=model_config.to_dict())
+        collective.barrier()
+
+    summary: dict = {}
+    step = position["step"]
+    for epoch in range(position["epoch"], config.epochs):
+        start = position["batch"] if epoch == position["epoch"] else 0
+        lr = config.lr_at_epoch(epoch)
+        for group in optimizer.param_groups:
+            group["lr"] = lr
+        bar = tqdm(total=len(batches), initial=start, desc=f"epoch {epoch + 1}/{config.epochs}",
+                   unit="batch", disable=not (progress and main))
+        losses, tick, seen = [], time.perf_counter(), 0
+        for index, batch in enumerate(batches.epoch(epoch, start), start=start):
+            out = contrastive_step(network, queue, loss_fn, batch, config, generator, device)
+            optimizer.zero_grad(set_to_none=True)
+            out.loss.backward()
+            optimizer.step()
+            step += 1
+            loss = float(collective.all_gather(out.loss.detach().reshape(1)).mean())
+            losses.append(loss)
+            seen += config.batch_size
+            bar.update(1)
+            bar.set_postfix(loss=f"{loss:.4f}")
+            if step % config.log_every == 0:
+                elapsed = time.perf_counter() - tick
+                log.write({"step": step, "epoch": epoch, "loss": loss, "lr": lr,
+                           "samples_per_s": seen / max(elapsed, 1e-9),
+                           **{k: float(v) for k, v in loss_fn.last_stats.items()}})
+                tick, seen = time.perf_counter(), 0
+            if step % config.checkpoint_every == 0 and index + 1 < len(batches):
+                checkpoint(epoch, index + 1, step)
+        bar.close()
+        summary = {"step": step, "epoch": epoch, "kind": "epoch", "lr": lr,
+                   "train_loss": float(np.mean(losses)) if losses else None}
+        if len(val_rows) and main:
+            summary.update(validate(model, store, val_rows, config.batch_size, device))
+        log.write(summary)
+        if main:
+            save_weights(run_dir / WEIGHTS_NAME, model, model_config.to_dict())
+        checkpoint(epoch + 1, 0, step)
+    return summary
+
+
+@torch.no_grad()
+def validate(model, store, rows: np.ndarray, batch_size: int, device: torch.device) -> dict:
+    """Loss and top-1 accuracy of each held-out image among its batch's locations."""
+    model.eval()
+    losses, hits, total = [], 0, 0
+    coords = torch.from_numpy(store.coords.astype(np.float32))
+    for first in range(0, len(rows) - 1, batch_size):
+        chunk = rows[first:first + batch_size]
+        if len(chunk) < 2:
+            break
+        features = torch.from_numpy(store.features(chunk)).to(device)
+        logits = model.logits(features, coords[torch.from_numpy(chunk)].to(device)).float()
+        targets = torch.arange(len(chunk), device=device)
+        losses.append(float(F.cross_entropy(logits, targets)) * len(chunk))
+        hits += int((logits.argmax(1) == targets).sum())
+        total += len(chunk)
+    model.train()
+    return {"val_loss": sum(losses) / max(total, 1), "val_batch_top1": hits / max(total, 1)}

@@ -1,0 +1,35 @@
+"""The run's metrics log: one JSON object per line, truncated to the checkpoint on resume."""
+
+import json
+from pathlib import Path
+
+
+class RunLog:
+    """Append-only JSONL log of steps and epochs; only rank 0 writes."""
+
+    def __init__(self, path: Path, enabled: bool = True):
+        self.path = Path(path)
+        self.enabled = enabled
+
+    def rewind(self, global_step: int) -> None:
+        """Drop lines logged after ``global_step`` (work the resumed run will redo)."""
+        if not self.enabled or not self.path.exists():
+            return
+        kept = [line for line in self.path.read_text().splitlines()
+                if line.strip() and json.loads(line).get("step", 0) <= global_step]
+        tmp = self.path.with_suffix(".tmp")
+        tmp.write_text("".join(line + "\n" for line in kept))
+        tmp.replace(self.path)
+
+    def write(self, record: dict) -> None:
+        """Append one record and flush it to disk."""
+        if not self.enabled:
+            return
+        with self.path.open("a") as handle:
+            handle.write(json.dumps(record) + "\n")
+
+    def read(self) -> list[dict]:
+        """All records (for reports and tests)."""
+        if not self.path.exists():
+            return []
+        return [json.loads(line) for line in self.path.read_text().splitlines() if line.strip()]

@@ -1,0 +1,69 @@
+"""One contrastive training step, the same on one process and under torchrun.
+
+Every rank sees the global batch's coordinates (all-gathered, no gradient) followed by
+the queue, so all ranks contrast against the same candidates. The candidates' location
+embeddings, the expensive part, are computed in equal shares by the ranks and
+all-gathered *with* gradient, so N processes do 1/N of the location encoder's work.
+GPS noise is drawn for the whole global batch from a generator that every rank seeds
+alike, so N ranks × B/N reproduce 1 rank × B exactly.
+"""
+
+from dataclasses import dataclass
+
+import torch
+
+from geovario.geo.noise import jitter_coords
+from geovario.losses.base import ContrastiveInputs
+from geovario.models.queue import SampleQueue
+from geovario.train import collective
+from geovario.train.config import TrainConfig
+from geovario.train.data import Batch
+
+
+@dataclass
+class StepOutput:
+    """A step's loss (with graph) and its number of candidates."""
+
+    loss: torch.Tensor
+    candidates: int
+
+
+def contrastive_step(model: torch.nn.Module, queue: SampleQueue, loss_fn: torch.nn.Module,
+                     batch: Batch, config: TrainConfig, generator: torch.Generator,
+                     device: torch.device) -> StepOutput:
+    """Forward pass and loss for one batch; enqueues the batch afterwards (as GeoCLIP)."""
+    rank, world_size = collective.rank(), collective.world_size()
+    features = batch.features.to(device, non_blocking=True)
+    coords = batch.coords.to(device, non_blocking=True)
+    global_coords = collective.all_gather(coords)
+    global_features = collective.all_gather(features) if config.track_features else None
+
+    noisy_batch = jitter_coords(global_coords, config.batch_noise_m, generator)
+    queue_coords, queue_features = queue.valid()
+    noisy_queue = jitter_coords(queue_coords, config.queue_noise_m, generator)
+    candidates = torch.cat([noisy_batch, noisy_queue])
+
+    share = torch.tensor_split(candidates, world_size)
+    width = share[0].shape[0]
+    own = share[rank]
+    padded = torch.cat([own, own.new_zeros(width - len(own), 2)]) if len(own) < width else own
+    with torch.autocast(device.type, dtype=torch.bfloat16,
+                        enabled=config.amp and device.type == "cuda"):
+        image_emb, location_part, scale = model(features, padded)
+    parts = collective.all_gather_with_grad(location_part.float())
+    location_emb = torch.cat([part[:len(s)] for part, s in zip(parts, share, strict=True)])
+    logits = scale.float() * image_emb.float() @ location_emb.T
+
+    local = len(features)
+    inputs = ContrastiveInputs(
+        targets=torch.arange(local, device=device) + rank * local,
+        anchor_coords=noisy_batch[rank * local:(rank + 1) * local],
+        candidate_coords=candidates,
+        anchor_features=features if config.track_features else None,
+        candidate_features=(torch.cat([global_features, queue_features.to(device)])
+                            if config.track_features else None),
+        queue_full=queue.is_full,
+    )
+    loss = loss_fn(logits, inputs)
+    queue.enqueue(global_coords, global_features)
+    return StepOutput(loss, len(candidates))
