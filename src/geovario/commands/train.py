@@ -21,7 +21,8 @@ def register(subparsers) -> None:
     parser.add_argument("--store", type=Path, help="training feature store")
     parser.add_argument("--out", type=Path, required=True, help="run directory")
     parser.add_argument("--resume", action="store_true",
-                        help="continue the run in --out from its last checkpoint")
+                        help="continue the run in --out from its last checkpoint (with "
+                        "--epochs: extend it to that many epochs)")
     parser.add_argument("--epochs", type=int, default=DEFAULTS.epochs)
     parser.add_argument("--batch-size", type=int, default=DEFAULTS.batch_size)
     parser.add_argument("--lr", type=float, default=DEFAULTS.lr)
@@ -73,15 +74,17 @@ def configs_from_args(args: argparse.Namespace) -> tuple[ModelConfig, TrainConfi
 
 def run(args: argparse.Namespace) -> int:
     """Train, then print the last epoch's summary as JSON."""
-    from geovario.train import train
+    from geovario.train import collective, train
 
-    if args.resume:
-        summary = train(args.out, resume=True, progress=not args.quiet)
-    else:
-        model, config = configs_from_args(args)
-        summary = train(args.out, model, config, progress=not args.quiet)
-    from geovario.train import collective
-
-    if collective.rank() == 0:
-        print(json.dumps(summary))
+    try:
+        if args.resume:
+            epochs = args.epochs if args.epochs != DEFAULTS.epochs else None
+            summary = train(args.out, resume=True, epochs=epochs, progress=not args.quiet)
+        else:
+            model, config = configs_from_args(args)
+            summary = train(args.out, model, config, progress=not args.quiet)
+        if collective.rank() == 0:
+            print(json.dumps(summary))
+    finally:
+        collective.cleanup()
     return 0

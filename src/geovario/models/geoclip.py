@@ -21,10 +21,12 @@ class GeoCLIP(nn.Module):
     def __init__(self, config: ModelConfig):
         super().__init__()
         self.config = config
-        self.image_head = ImageHead(config.feature_dim, config.embed_dim)
-        self.location_encoder = LocationEncoder(config.sigmas, frequencies=config.frequencies,
-                                                hidden=config.hidden, out_dim=config.embed_dim,
-                                                seed=config.seed)
+        with torch.random.fork_rng():  # the same config always builds the same initial weights
+            torch.manual_seed(config.seed)
+            self.image_head = ImageHead(config.feature_dim, config.embed_dim)
+            self.location_encoder = LocationEncoder(
+                config.sigmas, frequencies=config.frequencies, hidden=config.hidden,
+                out_dim=config.embed_dim, seed=config.seed)
         self.logit_scale = nn.Parameter(torch.tensor(math.log(1 / 0.07)))
 
     def encode_images(self, features: torch.Tensor) -> torch.Tensor:

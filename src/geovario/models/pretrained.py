@@ -83,7 +83,8 @@ def warm_start(model) -> list[str]:
 
     Location-encoder branches are matched by σ, so a model with an extra scale (e.g.
     2^12 for finer resolution) keeps the published three and trains the new one from
-    scratch. The image head loads only for 768-d backbone features (CLIP ViT-L/14).
+    scratch. The image head loads only for 768-d backbone features (CLIP ViT-L/14). The
+    trained logit scale comes with a fully published location encoder.
     Returns the names of the parts loaded.
     """
     loaded = []
@@ -99,7 +100,7 @@ def warm_start(model) -> list[str]:
             model.image_head.mlp[0].weight.shape == (GEOCLIP_FEATURE_DIM, GEOCLIP_FEATURE_DIM):
         model.image_head.load_state_dict(published_image_head())
         loaded.append("image head")
-    if len(loaded) == len(model.location_encoder.branches) + int("image head" in loaded):
+    if all(sigma in published for sigma in model.location_encoder.sigmas):
         with torch.no_grad():
             model.logit_scale.copy_(published_logit_scale())
         loaded.append("logit scale")

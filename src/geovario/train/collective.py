@@ -28,13 +28,27 @@ def all_gather(tensor: torch.Tensor) -> torch.Tensor:
     return torch.cat(parts)
 
 
+class _GatherWithGrad(torch.autograd.Function):
+    """all_gather whose backward sums every rank's gradient for this rank's share."""
+
+    @staticmethod
+    def forward(ctx, tensor: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        parts = [torch.empty_like(tensor) for _ in range(dist.get_world_size())]
+        dist.all_gather(parts, tensor.contiguous())
+        return tuple(parts)
+
+    @staticmethod
+    def backward(ctx, *grads: torch.Tensor) -> torch.Tensor:
+        grad = torch.stack(grads).contiguous()
+        dist.all_reduce(grad)
+        return grad[dist.get_rank()]
+
+
 def all_gather_with_grad(tensor: torch.Tensor) -> list[torch.Tensor]:
     """Every rank's equally shaped ``tensor``; gradients flow back to the rank that made each."""
     if not is_distributed():
         return [tensor]
-    from torch.distributed.nn.functional import all_gather as gather_with_grad
-
-    return list(gather_with_grad(tensor.contiguous()))
+    return list(_GatherWithGrad.apply(tensor))
 
 
 def setup(device: str = "auto") -> torch.device:
@@ -54,6 +68,12 @@ def setup(device: str = "auto") -> torch.device:
     if int(os.environ.get("WORLD_SIZE", 1)) > 1 and not dist.is_initialized():
         dist.init_process_group("nccl" if dev.type == "cuda" else "gloo")
     return dev
+
+
+def cleanup() -> None:
+    """Leave the process group (before the interpreter exits, so gloo shuts down cleanly)."""
+    if dist.is_available() and dist.is_initialized():
+        dist.destroy_process_group()
 
 
 def barrier() -> None:

@@ -8,6 +8,7 @@ and at each epoch's end) and ``model.safetensors`` (weights for evaluation).
 
 import json
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -50,8 +51,11 @@ def read_run_config(run_dir: Path) -> tuple[ModelConfig, TrainConfig]:
 
 def train(run_dir: str | Path, model_config: ModelConfig | None = None,
           config: TrainConfig | None = None, *, resume: bool = False,
-          progress: bool = True) -> dict:
+          epochs: int | None = None, progress: bool = True) -> dict:
     """Train (or, with ``resume``, continue) a run; returns the last epoch's summary.
+
+    ``epochs`` with ``resume`` extends a finished or interrupted run to that many epochs
+    (the learning-rate schedule depends only on the epoch number, so nothing else moves).
 
     Raises:
         GeovarioError: for a run directory that already holds a run (without ``resume``),
@@ -61,6 +65,10 @@ def train(run_dir: str | Path, model_config: ModelConfig | None = None,
     run_dir = Path(run_dir)
     if resume:
         model_config, config = read_run_config(run_dir)
+        if epochs is not None and epochs != config.epochs:
+            config = replace(config, epochs=epochs)
+            if collective.rank() == 0:
+                _write_config(run_dir, model_config, config)
     elif (run_dir / CONFIG_NAME).exists():
         raise GeovarioError(f"{run_dir}: already holds a run; resume it with --resume or "
                             "choose another directory")
@@ -87,9 +95,7 @@ def train(run_dir: str | Path, model_config: ModelConfig | None = None,
                                        optimizer=optimizer, generator=generator,
                                        model_config=model_config.to_dict())
     elif main:
-        write_json_atomic(run_dir / CONFIG_NAME, {"geovario_version": __version__,
-                                                  "model": model_config.to_dict(),
-                                                  "train": config.to_dict()})
+        _write_config(run_dir, model_config, config)
     network = DistributedDataParallel(model) if world > 1 else model
     log = RunLog(run_dir / LOG_NAME, enabled=main)
     log.rewind(position["step"])
@@ -141,6 +147,12 @@ def train(run_dir: str | Path, model_config: ModelConfig | None = None,
             save_weights(run_dir / WEIGHTS_NAME, model, model_config.to_dict())
         checkpoint(epoch + 1, 0, step)
     return summary
+
+
+def _write_config(run_dir: Path, model_config: ModelConfig, config: TrainConfig) -> None:
+    write_json_atomic(run_dir / CONFIG_NAME, {"geovario_version": __version__,
+                                              "model": model_config.to_dict(),
+                                              "train": config.to_dict()})
 
 
 @torch.no_grad()

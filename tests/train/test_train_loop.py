@@ -1,0 +1,107 @@
+import json
+
+import pytest
+import torch
+from safetensors.torch import load_file
+
+from geovario.errors import GeovarioError
+from geovario.models import GeoCLIP, ModelConfig
+from geovario.train import TrainConfig, train
+from geovario.train.checkpoint import load_weights
+from tests.train.synthetic_store import make_store
+
+SMALL = dict(backbone="synthetic", feature_dim=32, init="scratch", sigmas=(1.0, 16.0),
+             hidden=128, frequencies=32)
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory):
+    path = tmp_path_factory.mktemp("stores") / "train"
+    make_store(path, n=1024)
+    return path
+
+
+def config(store, **overrides):
+    options = dict(train_store=str(store), epochs=2, batch_size=64, queue_size=256, lr=1e-3,
+                   log_every=1, checkpoint_every=5, seed=3)
+    options.update(overrides)
+    return TrainConfig(**options)
+
+
+def test_training_lowers_the_loss_and_beats_chance(store, tmp_path):
+    summary = train(tmp_path / "run", ModelConfig(**SMALL),
+                    config(store, epochs=4, val_fraction=0.125), progress=False)
+    log = [json.loads(line) for line in (tmp_path / "run" / "metrics.jsonl").read_text()
+           .splitlines()]
+    steps = [r for r in log if "loss" in r and "kind" not in r]
+    first, last = steps[0]["loss"], summary["train_loss"]
+    assert last < 0.6 * first
+    assert {"lr", "samples_per_s"} <= set(steps[0])
+    # Held-out images pick their own location among 64 far above chance (1/64).
+    assert summary["val_batch_top1"] > 0.3
+    assert [r["lr"] for r in log if r.get("kind") == "epoch"] == pytest.approx(
+        [1e-3 * 0.87**e for e in range(4)])
+
+
+def weights(run):
+    return load_file(str(run / "model.safetensors"))
+
+
+def test_resume_after_an_epoch_is_exact(store, tmp_path):
+    train(tmp_path / "straight", ModelConfig(**SMALL), config(store), progress=False)
+    train(tmp_path / "split", ModelConfig(**SMALL), config(store, epochs=1), progress=False)
+    train(tmp_path / "split", resume=True, epochs=2, progress=False)
+    a, b = weights(tmp_path / "straight"), weights(tmp_path / "split")
+    assert a.keys() == b.keys()
+    for key in a:
+        torch.testing.assert_close(a[key], b[key], rtol=0, atol=0)
+
+
+def test_resume_mid_epoch_after_a_crash_is_exact(store, tmp_path, monkeypatch):
+    train(tmp_path / "straight", ModelConfig(**SMALL), config(store), progress=False)
+    import geovario.train.loop as loop
+
+    real_step, calls = loop.contrastive_step, {"n": 0}
+
+    def crashing_step(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 23:  # epoch 2, after the checkpoint at step 20
+            raise KeyboardInterrupt
+        return real_step(*args, **kwargs)
+
+    monkeypatch.setattr(loop, "contrastive_step", crashing_step)
+    with pytest.raises(KeyboardInterrupt):
+        train(tmp_path / "crashed", ModelConfig(**SMALL), config(store), progress=False)
+    monkeypatch.setattr(loop, "contrastive_step", real_step)
+    train(tmp_path / "crashed", resume=True, progress=False)
+    a, b = weights(tmp_path / "straight"), weights(tmp_path / "crashed")
+    for key in a:
+        torch.testing.assert_close(a[key], b[key], rtol=0, atol=0)
+    steps = [json.loads(x)["step"] for x in (tmp_path / "crashed" / "metrics.jsonl")
+             .read_text().splitlines() if "kind" not in x]
+    assert steps == sorted(set(steps)), "the log has no duplicate steps after the resume"
+
+
+def test_checkpoint_of_another_model_is_refused(store, tmp_path):
+    train(tmp_path / "run", ModelConfig(**SMALL), config(store, epochs=1), progress=False)
+    other = ModelConfig(**{**SMALL, "sigmas": (1.0, 16.0, 256.0)})
+    with pytest.raises(GeovarioError, match=r"model.safetensors: checkpoint was made for a "
+                                            r"different model \(sigmas: \[1.0, 16.0\]"):
+        load_weights(tmp_path / "run" / "model.safetensors", GeoCLIP(other), other.to_dict())
+
+
+def test_bad_runs_and_configs(store, tmp_path):
+    train(tmp_path / "run", ModelConfig(**SMALL), config(store, epochs=1), progress=False)
+    with pytest.raises(GeovarioError, match="already holds a run; resume it with --resume"):
+        train(tmp_path / "run", ModelConfig(**SMALL), config(store), progress=False)
+    with pytest.raises(GeovarioError, match="holds 32-d features, the model expects "
+                                            "feature_dim=768"):
+        train(tmp_path / "run2", ModelConfig(**{**SMALL, "feature_dim": 768}), config(store),
+              progress=False)
+    with pytest.raises(GeovarioError, match="not a geovario run directory"):
+        train(tmp_path / "empty", resume=True)
+    with pytest.raises(GeovarioError, match="train: batch_size must be >= 2"):
+        TrainConfig(batch_size=1)
+    with pytest.raises(GeovarioError, match="fewer than one batch of 2048"):
+        train(tmp_path / "run3", ModelConfig(**SMALL), config(store, batch_size=2048),
+              progress=False)
