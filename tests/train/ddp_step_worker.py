@@ -7,6 +7,7 @@ import sys
 
 import numpy as np
 import torch
+from tests.train.synthetic_store import smooth_features, sphere_points
 from torch.nn.parallel import DistributedDataParallel
 
 from geovario.losses import InfoNCELoss
@@ -15,7 +16,6 @@ from geovario.models.queue import SampleQueue
 from geovario.train import TrainConfig, collective
 from geovario.train.data import Batch
 from geovario.train.step import contrastive_step
-from tests.train.synthetic_store import smooth_features, sphere_points
 
 BATCH = 32
 
