@@ -91,8 +91,11 @@ def _floats(path: Path, column: pd.Series, ids: np.ndarray) -> np.ndarray:
     return values
 
 
-def read_coord_csv(path, *, label_columns: tuple[str, ...] = ()) -> CoordTable:
+def read_coord_csv(path, *, label_columns: tuple[str, ...] = (),
+                   id_required: bool = True) -> CoordTable:
     """Read ``id``, latitude, longitude and the given label columns of one CSV.
+
+    Without ``id_required``, a file with no ``id`` column gets its line numbers as ids.
 
     Raises:
         GeovarioError: "<path>: ..." for a missing or unreadable file, a missing or
@@ -101,14 +104,19 @@ def read_coord_csv(path, *, label_columns: tuple[str, ...] = ()) -> CoordTable:
     """
     path = Path(path)
     header = [str(name) for name in _read_text_csv(path, nrows=0).columns]
-    id_col = _find_column(path, header, ("id",))
+    has_id = id_required or any(name.strip().lower() == "id" for name in header)
+    id_col = _find_column(path, header, ("id",)) if has_id else None
     lat_col = _find_column(path, header, COORD_ALIASES["latitude"])
     lon_col = _find_column(path, header, COORD_ALIASES["longitude"])
     label_cols = [_find_column(path, header, (name,)) for name in label_columns]
-    frame = _read_text_csv(path, usecols=[id_col, lat_col, lon_col, *label_cols])
+    frame = _read_text_csv(path, usecols=[c for c in (id_col, lat_col, lon_col, *label_cols)
+                                          if c is not None])
     if frame.empty:
         raise GeovarioError(f"{path}: no rows")
-    ids = _ids(path, frame[id_col])
+    if id_col is None:
+        ids = np.array([f"line {i + 2}" for i in range(len(frame))], dtype=object)
+    else:
+        ids = _ids(path, frame[id_col])
     coords = np.stack([_floats(path, frame[lat_col], ids), _floats(path, frame[lon_col], ids)],
                       axis=1)
     coords = validate_coords(coords, source=str(path), ids=ids)

@@ -9,19 +9,17 @@ readers ignore and the next writer removes.
 
 import os
 import re
-import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from pathlib import Path
-from typing import BinaryIO
 
 from geovario.errors import GeovarioError
+from geovario.fileio import TEMP_PREFIX, atomic_write, fsync_dir  # noqa: F401 (re-exported)
 
 try:  # POSIX only; elsewhere concurrent writers are simply not detected.
     import fcntl
 except ImportError:  # pragma: no cover
     fcntl = None
 
-TEMP_PREFIX = ".tmp-"
 _SHARD_FILE = re.compile(r"^shard-(\d+)\.(npy|parquet)$")
 
 
@@ -34,36 +32,6 @@ def shard_number(name: str) -> int:
     """The number in a shard file name, or -1 when the name is not a shard file."""
     match = _SHARD_FILE.match(name)
     return int(match.group(1)) if match else -1
-
-
-def fsync_dir(directory: Path) -> None:
-    """Flush the directory entry table so completed renames survive a crash."""
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    except OSError:  # pragma: no cover - some file systems refuse fsync on directories
-        pass
-    finally:
-        os.close(fd)
-
-
-def atomic_write(path: Path, write: Callable[[BinaryIO], object]) -> None:
-    """Write ``path`` through a temporary sibling, fsync it, then ``os.replace`` it in place.
-
-    Readers see either the old file or the complete new one, never a partial file.
-    """
-    path = Path(path)
-    temp = path.with_name(f"{TEMP_PREFIX}{path.name}.{uuid.uuid4().hex[:12]}")
-    try:
-        with open(temp, "wb") as fh:
-            write(fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(temp, path)
-    except BaseException:
-        temp.unlink(missing_ok=True)
-        raise
-    fsync_dir(path.parent)
 
 
 def remove_orphans(directory: Path, listed: Iterable[str]) -> list[str]:

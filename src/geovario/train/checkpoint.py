@@ -7,32 +7,27 @@ as JSON metadata, so a checkpoint from another model is refused with a clear mes
 """
 
 import json
-import os
-import tempfile
 from pathlib import Path
 
 import torch
 from safetensors import SafetensorError
-from safetensors.torch import load_file, safe_open, save_file
+from safetensors.torch import load_file, safe_open, save
 
 from geovario.errors import GeovarioError
+from geovario.fileio import write_bytes_atomic
 
 FORMAT = "geovario.checkpoint"
 
 
-def _save_atomic(tensors: dict[str, torch.Tensor], path: Path, metadata: dict) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        tensors = {k: v.detach().cpu().contiguous() for k, v in tensors.items()}
-        save_file(tensors, tmp, metadata={k: json.dumps(v) for k, v in metadata.items()})
-        with open(tmp, "rb") as handle:
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+def save_tensors_atomic(tensors: dict[str, torch.Tensor], path: Path,
+                        metadata: dict[str, str]) -> None:
+    """Write a safetensors file so that readers see the old file or the complete new one."""
+    tensors = {k: v.detach().cpu().contiguous() for k, v in tensors.items()}
+    write_bytes_atomic(Path(path), save(tensors, metadata=metadata))
+
+
+def _save_checkpoint(tensors: dict[str, torch.Tensor], path: Path, metadata: dict) -> None:
+    save_tensors_atomic(tensors, path, {k: json.dumps(v) for k, v in metadata.items()})
 
 
 def read_metadata(path: Path) -> dict:
@@ -56,7 +51,7 @@ def read_metadata(path: Path) -> dict:
 
 def save_weights(path: Path, model: torch.nn.Module, model_config: dict) -> None:
     """Model weights and config, for evaluation and prediction."""
-    _save_atomic(model.state_dict(), Path(path), {"format": FORMAT, "model": model_config})
+    _save_checkpoint(model.state_dict(), Path(path), {"format": FORMAT, "model": model_config})
 
 
 def load_weights(path: Path, model: torch.nn.Module, model_config: dict) -> None:
@@ -104,7 +99,7 @@ def save_training_state(path: Path, *, model: torch.nn.Module, queue: torch.nn.M
     tensors["rng.noise"] = generator.get_state()
     metadata = {"format": FORMAT, "model": model_config, "position": position,
                 "param_groups": optim["param_groups"]}
-    _save_atomic(tensors, Path(path), metadata)
+    _save_checkpoint(tensors, Path(path), metadata)
 
 
 def load_training_state(path: Path, *, model: torch.nn.Module, queue: torch.nn.Module,

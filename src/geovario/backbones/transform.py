@@ -1,0 +1,112 @@
+"""Per-image preprocessing shared by every backbone: RGB, resize, center crop, normalise.
+
+The operations and their rounding follow the torchvision backend of Hugging Face
+image processors (transformers 5.x ``TorchvisionBackend``): the image becomes a
+uint8 tensor, is resized with antialiasing by ``torchvision.transforms.v2``, center
+cropped with the crop offset rounded down (zero padding when the image is smaller
+than the crop), and only then turned into float32 and normalised as
+``(x - mean / rescale) / (std / rescale)`` on pixel values in [0, 255]. Matching that
+exactly lets ``Backbone.preprocess`` run per image in DataLoader workers and still
+give the very pixels a CLIP processor would give for the whole batch.
+"""
+
+from dataclasses import dataclass
+
+import torch
+from PIL import Image
+from torchvision.transforms.v2 import InterpolationMode
+from torchvision.transforms.v2 import functional as tvF
+
+WHITE = (255, 255, 255, 255)
+
+
+def to_rgb(image: Image.Image) -> Image.Image:
+    """Return ``image`` as RGB, compositing any transparency onto white.
+
+    Same rule as transformers' ``convert_to_rgb``, so images with alpha (RGBA, LA,
+    palette with a transparent colour) give the pixels a Hugging Face processor sees.
+    """
+    if "A" in image.getbands() or image.info.get("transparency") is not None:
+        rgba = image.convert("RGBA")
+        return Image.alpha_composite(Image.new("RGBA", rgba.size, WHITE), rgba).convert("RGB")
+    return image.convert("RGB")
+
+
+def shortest_side_size(height: int, width: int, shortest: int) -> tuple[int, int]:
+    """Output (height, width) when the shorter side is resized to ``shortest``.
+
+    The longer side is truncated, ``int(shortest * long / short)``, as both
+    ``torchvision.transforms.Resize(int)`` and transformers'
+    ``get_resize_output_image_size(default_to_square=False)`` do.
+    """
+    if width <= height:
+        return int(shortest * height / width), shortest
+    return shortest, int(shortest * width / height)
+
+
+def center_crop(pixels: torch.Tensor, height: int, width: int) -> torch.Tensor:
+    """Crop the (C, H, W) ``pixels`` to ``height`` x ``width`` around the center.
+
+    An image smaller than the crop is first padded with zeros, the odd pixel going to
+    the bottom/right. The offset is ``int((H - height) / 2)`` (rounded down) as in
+    transformers; torchvision's own center crop rounds half to even, which moves the
+    crop by one pixel for some sizes.
+    """
+    image_height, image_width = pixels.shape[-2:]
+    if height > image_height or width > image_width:
+        pad_w, pad_h = max(width - image_width, 0), max(height - image_height, 0)
+        pixels = tvF.pad(pixels, [pad_w // 2, pad_h // 2, (pad_w + 1) // 2, (pad_h + 1) // 2])
+        image_height, image_width = pixels.shape[-2:]
+    top = int((image_height - height) / 2.0)
+    left = int((image_width - width) / 2.0)
+    return pixels[..., top : top + height, left : left + width]
+
+
+@dataclass(frozen=True)
+class ImageTransform:
+    """PIL image → normalised (3, H, W) float32 tensor; small and picklable (no model).
+
+    Attributes:
+        resize: shorter side in pixels (``int``), exact ``(height, width)``, or None.
+        crop: center crop ``(height, width)``, or None.
+        mean: per-channel mean in units of ``rescale`` (e.g. 0.5 for pixel value 127.5).
+        std: per-channel standard deviation in the same units.
+        rescale: factor from pixel values in [0, 255] to the units of mean/std.
+        interpolation: ``torchvision.transforms.v2.InterpolationMode`` value.
+    """
+
+    resize: int | tuple[int, int] | None
+    crop: tuple[int, int] | None
+    mean: tuple[float, float, float]
+    std: tuple[float, float, float]
+    rescale: float = 1 / 255
+    interpolation: str = "bicubic"
+
+    def __call__(self, image: Image.Image) -> torch.Tensor:
+        """Preprocess one image; CPU only, safe in DataLoader workers."""
+        pixels = tvF.pil_to_tensor(to_rgb(image))
+        if self.resize is not None:
+            size = (shortest_side_size(*pixels.shape[-2:], self.resize)
+                    if isinstance(self.resize, int) else self.resize)
+            pixels = tvF.resize(pixels, list(size),
+                                interpolation=InterpolationMode(self.interpolation), antialias=True)
+        if self.crop is not None:
+            pixels = center_crop(pixels, *self.crop)
+        mean = [m / self.rescale for m in self.mean]
+        std = [s / self.rescale for s in self.std]
+        return tvF.normalize(pixels.to(torch.float32), mean, std)
+
+    def describe(self) -> dict:
+        """JSON-able description for the feature store manifest."""
+        resize = ({"resize_shortest": self.resize} if isinstance(self.resize, int)
+                  else {"resize": None if self.resize is None else list(self.resize)})
+        return {
+            **resize,
+            "interpolation": self.interpolation,
+            "antialias": True,
+            "center_crop": None if self.crop is None else list(self.crop),
+            "rescale": self.rescale,
+            "mean": list(self.mean),
+            "std": list(self.std),
+            "rgb": "transparency composited onto white",
+        }

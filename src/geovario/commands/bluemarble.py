@@ -1,0 +1,67 @@
+"""``geovario bluemarble build --out DIR``: the offline Blue Marble geolocalization benchmark.
+
+Writes satellite patches around GeoNames places in OSV-5M's layout (train/test CSVs and
+zip shards of JPEGs), with no test place within ``--min-separation-km`` of a train place.
+A rerun with the same parameters reuses the finished build. See
+:mod:`geovario.data.bluemarble` for what the imagery is and why the defaults are what they are.
+"""
+
+import argparse
+
+from geovario.data.bluemarble import BuildConfig, build_bluemarble, default_separation_km
+
+DEFAULTS = BuildConfig()
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add ``bluemarble`` with its ``build`` sub-command."""
+    parser = subparsers.add_parser(
+        "bluemarble", help="build the offline Blue Marble geolocalization benchmark",
+        description="Offline geolocalization benchmark from NASA Blue Marble imagery "
+                    "(satellite true colour, ~7.4 km per source pixel; not street view).")
+    actions = parser.add_subparsers(dest="bluemarble_command", required=True, metavar="ACTION")
+    build = actions.add_parser(
+        "build", help="write train/test CSVs and zip shards of patches in OSV-5M's layout",
+        description="Cut patches of a fixed ground footprint around jittered GeoNames places, "
+                    "label them with reverse_geocoder and write them in OSV-5M's layout.")
+    build.add_argument("--out", required=True, metavar="DIR", help="output folder (empty, "
+                       "missing, or holding a build with the same parameters)")
+    build.add_argument("--train", type=int, default=DEFAULTS.train, metavar="N",
+                       help=f"train patches (default {DEFAULTS.train})")
+    build.add_argument("--test", type=int, default=DEFAULTS.test, metavar="M",
+                       help=f"test patches (default {DEFAULTS.test})")
+    build.add_argument("--patch-km", type=float, default=DEFAULTS.patch_km, metavar="K",
+                       help=f"ground footprint, K x K km (default {DEFAULTS.patch_km:g})")
+    build.add_argument("--pixels", type=int, default=DEFAULTS.pixels, metavar="P",
+                       help=f"patch size in pixels, P x P (default {DEFAULTS.pixels})")
+    build.add_argument("--min-separation-km", type=float, default=None, metavar="S",
+                       help="no test place within S km of a train place (default "
+                            "sqrt(2)*(K + 2 source pixels), no shared ground: "
+                            f"{default_separation_km(DEFAULTS.patch_km):g} km for K = "
+                            f"{DEFAULTS.patch_km:g})")
+    build.add_argument("--test-regions", type=int, default=DEFAULTS.test_regions, metavar="G",
+                       help="about how many regions the test places come from (default "
+                            f"{DEFAULTS.test_regions})")
+    build.add_argument("--shard-size", type=int, default=DEFAULTS.shard_size, metavar="N",
+                       help=f"images per zip shard (default {DEFAULTS.shard_size})")
+    build.add_argument("--seed", type=int, default=DEFAULTS.seed,
+                       help=f"random seed (default {DEFAULTS.seed})")
+    build.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Build or reuse the benchmark and say which."""
+    config = BuildConfig(train=args.train, test=args.test, patch_km=args.patch_km,
+                         pixels=args.pixels, min_separation_km=args.min_separation_km,
+                         seed=args.seed, test_regions=args.test_regions,
+                         shard_size=args.shard_size)
+    result = build_bluemarble(args.out, config)
+    done = result.config
+    what = (f"{done.train} train + {done.test} test patches of {done.patch_km:g} km, "
+            f"{done.pixels} x {done.pixels} px, separation {done.min_separation_km:g} km, "
+            f"seed {done.seed}")
+    if result.reused:
+        print(f"bluemarble: {result.out} already holds this build ({what}); reusing it")
+    else:
+        print(f"bluemarble: wrote {what} to {result.out} in {sum(result.seconds.values()):.1f} s")
+    return 0

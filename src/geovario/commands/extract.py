@@ -1,0 +1,105 @@
+"""``geovario extract``: embed a dataset's images with a frozen backbone into a feature store.
+
+Runs as one process, or under ``torchrun --nproc_per_node N -m geovario.cli extract ...``
+with each rank extracting its share; rerunning the same command resumes.
+"""
+
+import argparse
+from pathlib import Path
+
+from geovario.data.samples import SampleTable
+from geovario.distributed import cleanup, init_distributed
+from geovario.errors import GeovarioError
+from geovario.extract import DEFAULT_CHUNK_SIZE, extract_features
+
+DATASETS = ("osv5m", "csv", "bluemarble")
+# Ranks wait for each other at barriers around hours of work: bound them generously.
+BARRIER_TIMEOUT_S = 24 * 3600.0
+
+
+def load_dataset(dataset: str, root: Path, *, split: str = "train", csv: Path | None = None,
+                 labels: list[str] | None = None, present_only: bool = False,
+                 limit: int | None = None) -> SampleTable:
+    """Load ``dataset`` ("osv5m", "csv" or "bluemarble", an OSV-5M-layout folder) from ``root``.
+
+    Raises:
+        GeovarioError: "extract: unknown dataset ..."; "extract: --dataset csv needs --csv
+            FILE"; "extract: --csv is only for --dataset csv"; the dataset loader's errors.
+    """
+    if dataset not in DATASETS:
+        raise GeovarioError(f"extract: unknown dataset {dataset!r} (choose from "
+                            f"{', '.join(DATASETS)})")
+    if dataset == "csv":
+        if csv is None:
+            raise GeovarioError("extract: --dataset csv needs --csv FILE (the metadata CSV)")
+        from geovario.data.csvfolder import load_csv_folder
+
+        return load_csv_folder(root, csv, labels=labels, limit=limit)
+    if csv is not None:
+        raise GeovarioError(f"extract: --csv is only for --dataset csv ({dataset} reads "
+                            f"ROOT/{split}.csv)")
+    from geovario.data.osv5m import load_osv5m
+
+    return load_osv5m(root, split, labels=labels, present_only=present_only, limit=limit)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Load the dataset and the backbone, extract, print the one-line summary on rank 0."""
+    for name in ("limit", "batch_size", "shard_size"):
+        value = getattr(args, name)
+        if value is not None and value < 1:
+            raise GeovarioError(f"extract: --{name.replace('_', '-')} must be a positive "
+                                f"integer, got {value}")
+    labels = [c.strip() for c in args.labels.split(",") if c.strip()] if args.labels else None
+    samples = load_dataset(args.dataset, args.root, split=args.split, csv=args.csv,
+                           labels=labels, present_only=args.present_only, limit=args.limit)
+    env, device = init_distributed(args.device, timeout_s=BARRIER_TIMEOUT_S)
+    try:
+        from geovario.backbones import load_backbone
+
+        backbone = load_backbone(args.backbone, device=device)
+        report = extract_features(samples, backbone, args.out, batch_size=args.batch_size,
+                                  workers=args.workers, chunk_size=args.shard_size, env=env,
+                                  progress=not args.no_progress)
+    finally:
+        cleanup()
+    if env.is_main:
+        print(report.summary())
+    return 0
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add ``extract`` to the top-level parser."""
+    parser = subparsers.add_parser(
+        "extract", help="embed a dataset's images into a feature store (resumable)",
+        description="Embed every image of a dataset with a frozen backbone into a feature "
+        "store. Bad rows (invalid coordinates, missing or corrupt images) are skipped and "
+        "listed in OUT/skipped.csv. Rerun the same command to resume after an interruption; "
+        "run it under torchrun to split the work over processes.")
+    parser.add_argument("--dataset", required=True, metavar="NAME",
+                        help=f"one of {', '.join(DATASETS)} (bluemarble: a folder written by "
+                        "`geovario bluemarble build`)")
+    parser.add_argument("--root", type=Path, required=True,
+                        help="dataset folder (OSV-5M layout, or the image folder for csv)")
+    parser.add_argument("--split", default="train", help="train or test (osv5m, bluemarble)")
+    parser.add_argument("--csv", type=Path, help="metadata CSV (csv dataset): path or id, "
+                        "latitude, longitude, optional labels")
+    parser.add_argument("--labels", help="comma-separated label columns to copy (default: "
+                        "the OSV-5M unique_* columns present)")
+    parser.add_argument("--present-only", action="store_true",
+                        help="osv5m: keep only rows whose image is in a local zip shard")
+    parser.add_argument("--backbone", required=True,
+                        help="backbone name, e.g. efficientnet-lite0 or "
+                        "clip:openai/clip-vit-large-patch14")
+    parser.add_argument("--out", type=Path, required=True, help="feature store directory")
+    parser.add_argument("--batch-size", type=int, default=64, help="images per forward pass")
+    parser.add_argument("--workers", type=int, default=2,
+                        help="DataLoader processes decoding images (0: none)")
+    parser.add_argument("--device", default="cpu", help="cpu or cuda (cuda:<local rank> "
+                        "under torchrun)")
+    parser.add_argument("--limit", type=int, help="only the first N rows of the dataset")
+    parser.add_argument("--shard-size", type=int, default=DEFAULT_CHUNK_SIZE,
+                        help="dataset rows per committed shard, the most a kill can lose "
+                        f"(default {DEFAULT_CHUNK_SIZE}); keep it when resuming")
+    parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    parser.set_defaults(func=run)

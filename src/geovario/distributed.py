@@ -1,0 +1,124 @@
+"""Distributed setup in one place: who am I, start the process group, wait, clean up.
+
+Launchers describe the job in environment variables: ``torchrun`` (and any ``env://``
+launcher) sets ``RANK``, ``WORLD_SIZE`` and ``LOCAL_RANK``; ``srun`` sets
+``SLURM_PROCID``, ``SLURM_NTASKS`` and ``SLURM_LOCALID``. ``detect_env`` reads them
+(torchrun's first) and ``init_distributed`` starts a process group only when the
+world holds more than one process: gloo on the CPU, nccl on CUDA. With one plain
+process every function here is a no-op that makes no distributed call, so the same
+code runs on a laptop and under ``torchrun``.
+"""
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import timedelta
+
+import torch
+import torch.distributed as dist
+
+from geovario.errors import GeovarioError
+
+_TORCHRUN = ("RANK", "WORLD_SIZE", "LOCAL_RANK")
+_SLURM = ("SLURM_PROCID", "SLURM_NTASKS", "SLURM_LOCALID")
+
+
+@dataclass(frozen=True)
+class DistributedEnv:
+    """This process's place in the job; ``launcher`` is "torchrun", "slurm" or "none"."""
+
+    rank: int = 0
+    world_size: int = 1
+    local_rank: int = 0
+    launcher: str = "none"
+
+    @property
+    def is_distributed(self) -> bool:
+        """Whether more than one process takes part."""
+        return self.world_size > 1
+
+    @property
+    def is_main(self) -> bool:
+        """Whether this is rank 0, the process that writes shared outputs and prints."""
+        return self.rank == 0
+
+
+def _ints(environ: Mapping[str, str], names: tuple[str, ...], launcher: str) -> list[int]:
+    try:
+        return [int(environ.get(name, "0")) for name in names]
+    except ValueError:
+        found = {name: environ.get(name) for name in names}
+        raise GeovarioError(f"distributed: {launcher} environment variables are not integers: "
+                            f"{found}") from None
+
+
+def detect_env(environ: Mapping[str, str] | None = None) -> DistributedEnv:
+    """Read rank, world size and local rank from torchrun's or SLURM's variables.
+
+    Raises:
+        GeovarioError: "distributed: <launcher> environment variables are not integers ..." or
+            "distributed: rank R is outside a world of size W".
+    """
+    environ = os.environ if environ is None else environ
+    if "RANK" in environ and "WORLD_SIZE" in environ:
+        rank, world, local = _ints(environ, _TORCHRUN, "torchrun")
+        launcher = "torchrun"
+    elif "SLURM_PROCID" in environ and "SLURM_NTASKS" in environ:
+        rank, world, local = _ints(environ, _SLURM, "slurm")
+        launcher = "slurm"
+    else:
+        return DistributedEnv()
+    if world < 1 or not 0 <= rank < world:
+        raise GeovarioError(f"distributed: rank {rank} is outside a world of size {world} "
+                            f"({launcher} environment)")
+    return DistributedEnv(rank=rank, world_size=world, local_rank=local, launcher=launcher)
+
+
+def init_distributed(device: str | torch.device = "cpu", *,
+                     timeout_s: float = 1800.0) -> tuple[DistributedEnv, torch.device]:
+    """Join the job's process group if there is one; return the env and this rank's device.
+
+    ``device="cuda"`` becomes ``cuda:<local rank>``. The group uses nccl on CUDA and gloo
+    otherwise; ``timeout_s`` bounds every collective, barriers included, so give long jobs
+    whose ranks may finish far apart a long one. Calling it twice is harmless.
+
+    Raises:
+        GeovarioError: from ``detect_env``; "distributed: SLURM job with N tasks but
+            MASTER_ADDR/MASTER_PORT are not set ..." when srun starts the processes without
+            a rendezvous address.
+    """
+    env = detect_env()
+    device = torch.device(device)
+    if device.type == "cuda" and device.index is None:
+        device = torch.device("cuda", env.local_rank)
+    if not env.is_distributed or dist.is_initialized():
+        return env, device
+    if env.launcher == "slurm":
+        missing = [name for name in ("MASTER_ADDR", "MASTER_PORT") if name not in os.environ]
+        if missing:
+            raise GeovarioError(f"distributed: SLURM job with {env.world_size} tasks but "
+                                f"{'/'.join(missing)} not set (export them in the batch script, "
+                                "or launch with torchrun)")
+    if device.type == "cuda":
+        torch.cuda.set_device(device)
+    dist.init_process_group(backend="nccl" if device.type == "cuda" else "gloo",
+                            init_method="env://", rank=env.rank, world_size=env.world_size,
+                            timeout=timedelta(seconds=timeout_s))
+    return env, device
+
+
+def is_main_process() -> bool:
+    """True on rank 0 of a process group, and in a plain single process."""
+    return not dist.is_initialized() or dist.get_rank() == 0
+
+
+def barrier() -> None:
+    """Wait for every rank; does nothing without a process group."""
+    if dist.is_initialized():
+        dist.barrier()
+
+
+def cleanup() -> None:
+    """Leave the process group, if one was started."""
+    if dist.is_initialized():
+        dist.destroy_process_group()

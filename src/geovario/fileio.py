@@ -1,0 +1,53 @@
+"""Atomic writes: readers see either the old file or the complete new one, never a part.
+
+Every file geovario writes (store shards and manifests, checkpoints, variogram fits,
+predictions, reports) goes through :func:`atomic_write`: a temporary sibling named
+``.tmp-<name>.<random>``, flushed and fsynced, then renamed over the target.
+"""
+
+import json
+import os
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import BinaryIO
+
+TEMP_PREFIX = ".tmp-"
+
+
+def fsync_dir(directory: Path) -> None:
+    """Flush the directory entry table so completed renames survive a crash."""
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    except OSError:  # pragma: no cover - some file systems refuse fsync on directories
+        pass
+    finally:
+        os.close(fd)
+
+
+def atomic_write(path: Path, write: Callable[[BinaryIO], object]) -> None:
+    """Write ``path`` through a temporary sibling, fsync it, then ``os.replace`` it in place."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temp = path.with_name(f"{TEMP_PREFIX}{path.name}.{uuid.uuid4().hex[:12]}")
+    try:
+        with open(temp, "wb") as fh:
+            write(fh)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(temp, path)
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
+    fsync_dir(path.parent)
+
+
+def write_bytes_atomic(path: Path, data: bytes) -> None:
+    """Atomically write bytes."""
+    atomic_write(path, lambda handle: handle.write(data))
+
+
+def write_json_atomic(path: Path, data: dict) -> None:
+    """Atomically write indented JSON (NaN refused: it is not JSON)."""
+    write_bytes_atomic(path, (json.dumps(data, indent=2, allow_nan=False) + "\n").encode())

@@ -1,0 +1,68 @@
+"""Gallery embeddings computed once per checkpoint and gallery, and cached on disk.
+
+The cache key is a SHA-256 of the location encoder's weights and of the gallery's
+coordinates, so a retrained model or another gallery never reads stale embeddings.
+The file stores a checksum of its own embeddings; a damaged file is rebuilt.
+"""
+
+import hashlib
+import sys
+from pathlib import Path
+
+import numpy as np
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load_file, safe_open
+from tqdm.auto import tqdm
+
+from geovario.gallery.sources import Gallery
+from geovario.train.checkpoint import save_tensors_atomic
+
+
+def cache_key(location_encoder: torch.nn.Module, gallery: Gallery) -> str:
+    """Hash of the encoder's weights and the gallery's coordinates (hex, 16 chars)."""
+    digest = hashlib.sha256()
+    for name, tensor in sorted(location_encoder.state_dict().items()):
+        digest.update(name.encode())
+        digest.update(tensor.detach().cpu().contiguous().numpy().tobytes())
+    digest.update(np.ascontiguousarray(gallery.coords, dtype=np.float64).tobytes())
+    return digest.hexdigest()[:16]
+
+
+def _checksum(tensor: torch.Tensor) -> str:
+    return hashlib.sha256(tensor.contiguous().numpy().tobytes()).hexdigest()
+
+
+@torch.no_grad()
+def encode_gallery(model, gallery: Gallery, device: torch.device, batch_size: int = 16384,
+                   progress: bool = False) -> torch.Tensor:
+    """Unit location embeddings of every gallery point, (G, E) float32 on the CPU."""
+    coords = torch.from_numpy(gallery.coords.astype(np.float32))
+    parts = []
+    for first in tqdm(range(0, len(coords), batch_size), desc="gallery", unit="batch",
+                      disable=not progress):
+        parts.append(model.encode_locations(coords[first:first + batch_size].to(device)).cpu())
+    return torch.cat(parts).float()
+
+
+def cached_gallery_embeddings(model, gallery: Gallery, cache_dir: Path | None,
+                              device: torch.device, progress: bool = False) -> torch.Tensor:
+    """Embeddings from ``cache_dir`` when a valid file exists; otherwise computed and saved."""
+    if cache_dir is None:
+        return encode_gallery(model, gallery, device, progress=progress)
+    key = cache_key(model.location_encoder, gallery)
+    path = Path(cache_dir) / f"gallery-{key}.safetensors"
+    if path.exists():
+        try:
+            with safe_open(str(path), framework="pt") as handle:
+                meta = handle.metadata() or {}
+            embeddings = load_file(str(path))["embeddings"]
+            if meta.get("key") == key and meta.get("sha256") == _checksum(embeddings):
+                return embeddings
+        except (SafetensorError, OSError, KeyError):
+            pass
+        print(f"gallery: cache file {path} is damaged; rebuilding it", file=sys.stderr)
+    embeddings = encode_gallery(model, gallery, device, progress=progress)
+    save_tensors_atomic({"embeddings": embeddings}, path,
+                        {"key": key, "sha256": _checksum(embeddings), "gallery": gallery.name})
+    return embeddings
