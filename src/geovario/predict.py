@@ -45,7 +45,7 @@ class Predictor:
         self.device = pick_device(device)
         model = GeoCLIP(self.model_config)
         load_weights(self.run_dir / WEIGHTS_NAME, model, self.model_config.to_dict())
-        self.model = model.to(self.device).eval()
+        self.model = model.to(self.device).eval().requires_grad_(False)
         self.gallery = load_gallery(gallery)
         cache_dir = self.run_dir / "gallery-cache" if cache else None
         self.gallery_emb = cached_gallery_embeddings(self.model, self.gallery, cache_dir,

@@ -1,0 +1,39 @@
+"""``geovario evaluate``: OSV-5M metrics of a trained run on a test feature store."""
+
+import argparse
+from pathlib import Path
+
+from geovario.commands.metrics import format_table, to_json
+
+
+def register(subparsers) -> None:
+    """Add the ``evaluate`` command."""
+    parser = subparsers.add_parser(
+        "evaluate", help="metrics of a trained run on a test store",
+        description="Predict every image of a test store against a gallery and print the "
+        "OSV-5M metrics; per-image predictions go to RUN_DIR/predictions-<store>.csv.")
+    parser.add_argument("run_dir", type=Path)
+    parser.add_argument("--store", type=Path, required=True, help="test feature store")
+    parser.add_argument("--gallery", default="geoclip",
+                        help="geoclip (published 100K), store:DIR, or a CSV of coordinates")
+    parser.add_argument("--refine", type=int, default=None, metavar="K",
+                        help="predict the probability-weighted mean of the top K on the sphere")
+    parser.add_argument("--predictions", type=Path, default=None,
+                        help="per-image CSV (default RUN_DIR/predictions-<store name>.csv)")
+    parser.add_argument("--device", default="auto")
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Evaluate and print."""
+    from geovario.evaluate import evaluate
+    from geovario.predict import Predictor
+
+    predictor = Predictor(args.run_dir, gallery=args.gallery, device=args.device,
+                          progress=not args.json)
+    out = args.predictions or args.run_dir / f"predictions-{args.store.resolve().name}.csv"
+    metrics = evaluate(predictor, args.store, refine=args.refine, predictions_csv=out,
+                       progress=not args.json)
+    print(to_json(metrics) if args.json else format_table(metrics))
+    return 0
