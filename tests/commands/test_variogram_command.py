@@ -43,6 +43,23 @@ def test_json_output_file_and_plot(inputs, capsys):
     assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+def test_store_input_gives_the_same_fit(inputs, capsys):
+    from geovario.store import StoreWriter
+
+    folder, coords, features = inputs
+    with StoreWriter(folder / "store", backbone="synthetic", dim=features.shape[1]) as writer:
+        writer.append([str(i) for i in range(len(coords))], coords, features)
+    argv = ["--max-km", "6000", "--model", "exponential", "--json"]
+    assert main(["variogram", "--store", str(folder / "store"), *argv]) == 0
+    from_store = json.loads(capsys.readouterr().out)
+    assert main(["variogram", str(folder / "features.npy"), str(folder / "coords.csv"),
+                 *argv]) == 0
+    from_files = json.loads(capsys.readouterr().out)
+    # The store keeps float16 features: the fits agree to float16 precision.
+    assert from_store["range_km"] == pytest.approx(from_files["range_km"], rel=1e-2)
+    assert from_store["sill"] == pytest.approx(from_files["sill"], rel=1e-3)
+
+
 def test_readable_table(inputs, capsys):
     folder, _, _ = inputs
     assert main(["variogram", str(folder / "features.npy"), str(folder / "coords.csv"),
@@ -57,7 +74,7 @@ def test_readable_table(inputs, capsys):
         (["missing.npy", "coords.csv"], "missing.npy: no such file"),
         (["features.npy", "nope.csv"], "nope.csv: no such file"),
         (["features.npy", "short.csv"], "short.csv: 3 rows but"),
-        (["features.npy", "nocols.csv"], "nocols.csv: needs columns latitude,longitude"),
+        (["features.npy", "nocols.csv"], "nocols.csv: no column 'latitude' or 'lat'"),
         (["features.npy"], "give FEATURES.npy and COORDS.csv, or --store DIR"),
     ],
 )

@@ -6,9 +6,9 @@ import sys
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
 from geovario.errors import GeovarioError
+from geovario.metrics.io import read_coord_csv
 from geovario.variogram import AUTO_MODELS, FittedVariogram, empirical_variogram, fit_variogram
 from geovario.variogram.fit import WEIGHTINGS
 
@@ -52,23 +52,6 @@ def register(subparsers) -> None:
     parser.set_defaults(func=run)
 
 
-def read_coords_csv(path: Path) -> np.ndarray:
-    """Latitude/longitude columns of a CSV (``latitude/longitude``, ``lat/lon`` or ``LAT/LON``).
-
-    Raises:
-        GeovarioError: "<path>: ..." when the file is missing or lacks the columns.
-    """
-    try:
-        frame = pd.read_csv(path)
-    except FileNotFoundError:
-        raise GeovarioError(f"{path}: no such file") from None
-    for lat, lon in (("latitude", "longitude"), ("lat", "lon"), ("LAT", "LON")):
-        if lat in frame.columns and lon in frame.columns:
-            return frame[[lat, lon]].to_numpy(dtype=np.float64)
-    raise GeovarioError(f"{path}: needs columns latitude,longitude (or lat,lon / LAT,LON); "
-                        f"found {', '.join(map(str, frame.columns))}")
-
-
 def load_inputs(args: argparse.Namespace) -> tuple[np.ndarray, np.ndarray]:
     """Features and coordinates from FEATURES.npy + COORDS.csv or from a store."""
     if args.store is not None:
@@ -86,7 +69,7 @@ def load_inputs(args: argparse.Namespace) -> tuple[np.ndarray, np.ndarray]:
         raise GeovarioError(f"{args.features}: no such file") from None
     except ValueError as error:
         raise GeovarioError(f"{args.features}: not a .npy array ({error})") from None
-    coords = read_coords_csv(args.coords)
+    coords = read_coord_csv(args.coords, id_required=False).coords
     if len(coords) != len(features):
         raise GeovarioError(f"{args.coords}: {len(coords)} rows but {args.features} has "
                             f"{len(features)}")
