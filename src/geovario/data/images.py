@@ -4,7 +4,9 @@ Pillow reports damaged files through many exception types (``UnidentifiedImageEr
 ``OSError`` "image file is truncated", ``SyntaxError`` from some plugins,
 ``DecompressionBombError``, ``ValueError``...). ``decode_image`` turns all of them
 into one ``CorruptImageError`` that extraction counts and logs, and forces the full
-decode (``load``) so truncation shows up here, not later in a transform.
+decode (``load``) so truncation shows up here, not later in a transform. The image
+keeps its own mode: converting to RGB is the backbone's ``preprocess``'s job, which
+does it the way its reference processor does (e.g. transparency onto white).
 """
 
 import io
@@ -21,7 +23,7 @@ class CorruptImageError(Exception):
 
 
 def decode_image(data: bytes) -> Image.Image:
-    """Decode encoded image bytes into a fully loaded RGB PIL image.
+    """Decode encoded image bytes into a fully loaded PIL image (first frame, own mode).
 
     Raises:
         CorruptImageError: "empty file", or "<ExceptionType>: <Pillow's message>" for bytes
@@ -30,8 +32,8 @@ def decode_image(data: bytes) -> Image.Image:
     if not data:
         raise CorruptImageError("empty file")
     try:
-        with Image.open(io.BytesIO(data)) as image:
-            image.load()
-            return image.convert("RGB")
+        image = Image.open(io.BytesIO(data))
+        image.load()
+        return image
     except _DECODE_ERRORS as error:
         raise CorruptImageError(f"{type(error).__name__}: {error}") from None

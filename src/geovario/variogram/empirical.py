@@ -290,7 +290,8 @@ def _sampled_pairs(acc, units, feats, dissimilarity, robust, pairs, seed, chunk,
         raise GeovarioError(f"variogram: pairs must be at least 1, got {pairs}")
     n = len(units)
     generator = torch.Generator().manual_seed(seed)
-    step = chunk * chunk
+    # Pairs per step: a tile's worth, but at most ~2^26 gathered feature values per side.
+    step = max(1024, min(chunk * chunk, 2**26 // feats.shape[1]))
     with tqdm(total=pairs, desc="variogram pairs", unit="pair", unit_scale=True,
               disable=not progress) as bar:
         for start in range(0, pairs, step):
