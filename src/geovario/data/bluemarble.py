@@ -252,8 +252,12 @@ def _reusable(out: Path, params: dict) -> bool:
 
 
 def _replace_atomically(path: Path, write) -> None:
-    """Call write(tmp_path), then rename tmp onto path, so readers never see half a file."""
-    tmp = path.with_name(f".tmp-{path.name}")
+    """Call write(tmp), then rename tmp onto path: readers never see half a file.
+
+    The temporary name ends in ".tmp", not ".zip" or ".csv", so a reader globbing for shards
+    never picks up a leftover of an interrupted build.
+    """
+    tmp = path.with_name(f".{path.name}.tmp")
     write(tmp)
     os.replace(tmp, path)
 
