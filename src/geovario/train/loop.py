@@ -68,7 +68,7 @@ def train(run_dir: str | Path, model_config: ModelConfig | None = None,
         if epochs is not None and epochs != config.epochs:
             config = replace(config, epochs=epochs)
             if collective.rank() == 0:
-                _write_config(run_dir, model_config, config)
+                write_run_config(run_dir, model_config, config)
     elif (run_dir / CONFIG_NAME).exists():
         raise GeovarioError(f"{run_dir}: already holds a run; resume it with --resume or "
                             "choose another directory")
@@ -95,7 +95,7 @@ def train(run_dir: str | Path, model_config: ModelConfig | None = None,
                                        optimizer=optimizer, generator=generator,
                                        model_config=model_config.to_dict())
     elif main:
-        _write_config(run_dir, model_config, config)
+        write_run_config(run_dir, model_config, config)
     network = DistributedDataParallel(model) if world > 1 else model
     log = RunLog(run_dir / LOG_NAME, enabled=main)
     log.rewind(position["step"])
@@ -149,7 +149,8 @@ def train(run_dir: str | Path, model_config: ModelConfig | None = None,
     return summary
 
 
-def _write_config(run_dir: Path, model_config: ModelConfig, config: TrainConfig) -> None:
+def write_run_config(run_dir: Path, model_config: ModelConfig, config: TrainConfig) -> None:
+    """Write a run directory's ``config.json`` (read back by :func:`read_run_config`)."""
     write_json_atomic(run_dir / CONFIG_NAME, {"geovario_version": __version__,
                                               "model": model_config.to_dict(),
                                               "train": config.to_dict()})
