@@ -6,6 +6,7 @@ from pathlib import Path
 
 from geovario.errors import GeovarioError
 from geovario.losses import LOSSES
+from geovario.losses.semivariogram import FALSE_NEGATIVE_MODES, RULES, SCALES
 from geovario.models import GEOCLIP_SIGMAS, ModelConfig
 from geovario.train import TrainConfig
 
@@ -36,6 +37,20 @@ def register(subparsers) -> None:
     parser.add_argument("--seed", type=int, default=DEFAULTS.seed)
     parser.add_argument("--val-fraction", type=float, default=DEFAULTS.val_fraction)
     parser.add_argument("--loss", choices=sorted(LOSSES), default=DEFAULTS.loss)
+    group = parser.add_argument_group("semivariogram loss (--loss semivariogram)")
+    group.add_argument("--variogram", type=Path, default=None,
+                       help="variogram JSON of the training features (default: fitted on a "
+                       "sample of the store into RUN_DIR/variogram.json)")
+    group.add_argument("--hard-strength", type=float, default=1.0,
+                       help="beta: hard negatives' weight exp(beta * residual)")
+    group.add_argument("--max-weight", type=float, default=3.0,
+                       help="upper bound of a hard negative's weight")
+    group.add_argument("--false-negatives", choices=FALSE_NEGATIVE_MODES, default="downweight")
+    group.add_argument("--false-strength", type=float, default=1.0,
+                       help="lambda: false negatives' weight 1 - lambda * correlation")
+    group.add_argument("--residual-scale", choices=SCALES, default="sill")
+    group.add_argument("--semivariogram-rule", choices=RULES, default="abstract",
+                       help="abstract: the paper's reading; prototype: the April 2025 rule")
     parser.add_argument("--sigmas", default=",".join(f"{s:g}" for s in GEOCLIP_SIGMAS),
                         help="location-encoder scales, e.g. 1,16,256,4096")
     parser.add_argument("--init", choices=("geoclip", "scratch"), default="geoclip",
@@ -67,9 +82,22 @@ def configs_from_args(args: argparse.Namespace) -> tuple[ModelConfig, TrainConfi
         weight_decay=args.weight_decay, lr_decay=args.lr_decay, queue_size=args.queue_size,
         batch_noise_m=0.0 if args.no_noise else args.batch_noise_m,
         queue_noise_m=0.0 if args.no_noise else args.queue_noise_m, seed=args.seed,
-        val_fraction=args.val_fraction, loss=args.loss, device=args.device,
+        val_fraction=args.val_fraction, loss=args.loss, loss_options=loss_options(args),
+        device=args.device,
         amp=not args.no_amp, checkpoint_every=args.checkpoint_every, log_every=args.log_every)
     return model, train
+
+
+def loss_options(args: argparse.Namespace) -> dict:
+    """The loss's options from the command line (none for InfoNCE)."""
+    if args.loss != "semivariogram":
+        return {}
+    options = {"hard_strength": args.hard_strength, "max_weight": args.max_weight,
+               "false_negatives": args.false_negatives, "false_strength": args.false_strength,
+               "residual_scale": args.residual_scale, "rule": args.semivariogram_rule}
+    if args.variogram is not None:
+        options["variogram"] = str(args.variogram.resolve())
+    return options
 
 
 def run(args: argparse.Namespace) -> int:

@@ -80,12 +80,16 @@ def train(run_dir: str | Path, model_config: ModelConfig | None = None,
     if store.dim != model_config.feature_dim:
         raise GeovarioError(f"train: {store.path} holds {store.dim}-d features, the model "
                             f"expects feature_dim={model_config.feature_dim}")
+    if config.loss == "semivariogram" and "variogram" not in config.loss_options:
+        config = replace(config, loss_options={**config.loss_options, "variogram": str(
+            fit_run_variogram(run_dir, store, config.seed, progress and main))})
     train_rows, val_rows = split_rows(len(store), config.val_fraction, config.seed)
     batches = StoreBatches(store, train_rows, config.batch_size, config.seed, rank, world)
 
     model = build_model(model_config).to(device)
-    queue = SampleQueue(config.queue_size, store.dim if config.track_features else 0).to(device)
     loss_fn = build_loss(config.loss, **config.loss_options).to(device)
+    track = config.track_features or getattr(loss_fn, "needs_features", False)
+    queue = SampleQueue(config.queue_size, store.dim if track else 0).to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr,
                                  weight_decay=config.weight_decay)
     generator = torch.Generator().manual_seed(config.seed + 1)
@@ -147,6 +151,17 @@ def train(run_dir: str | Path, model_config: ModelConfig | None = None,
             save_weights(run_dir / WEIGHTS_NAME, model, model_config.to_dict())
         checkpoint(epoch + 1, 0, step)
     return summary
+
+
+def fit_run_variogram(run_dir: Path, store, seed: int, progress: bool) -> Path:
+    """Fit the store's variogram once (rank 0) into ``RUN_DIR/variogram.json``."""
+    path = run_dir / "variogram.json"
+    if collective.rank() == 0 and not path.exists():
+        from geovario.variogram.from_store import fit_store_variogram
+
+        fit_store_variogram(store, seed=seed, progress=progress).save(path)
+    collective.barrier()
+    return path
 
 
 def write_run_config(run_dir: Path, model_config: ModelConfig, config: TrainConfig) -> None:

@@ -31,12 +31,17 @@ class StepOutput:
 def contrastive_step(model: torch.nn.Module, queue: SampleQueue, loss_fn: torch.nn.Module,
                      batch: Batch, config: TrainConfig, generator: torch.Generator,
                      device: torch.device) -> StepOutput:
-    """Forward pass and loss for one batch; enqueues the batch afterwards (as GeoCLIP)."""
+    """Forward pass and loss for one batch; enqueues the batch afterwards (as GeoCLIP).
+
+    Backbone features travel with the candidates when the loss asks for them
+    (``loss_fn.needs_features``) or the config says so.
+    """
     rank, world_size = collective.rank(), collective.world_size()
     features = batch.features.to(device, non_blocking=True)
     coords = batch.coords.to(device, non_blocking=True)
     global_coords = collective.all_gather(coords)
-    global_features = collective.all_gather(features) if config.track_features else None
+    track = config.track_features or getattr(loss_fn, "needs_features", False)
+    global_features = collective.all_gather(features) if track else None
 
     noisy_batch = jitter_coords(global_coords, config.batch_noise_m, generator)
     queue_coords, queue_features = queue.valid()
@@ -59,9 +64,9 @@ def contrastive_step(model: torch.nn.Module, queue: SampleQueue, loss_fn: torch.
         targets=torch.arange(local, device=device) + rank * local,
         anchor_coords=noisy_batch[rank * local:(rank + 1) * local],
         candidate_coords=candidates,
-        anchor_features=features if config.track_features else None,
+        anchor_features=features if track else None,
         candidate_features=(torch.cat([global_features, queue_features.to(device)])
-                            if config.track_features else None),
+                            if track else None),
         queue_full=queue.is_full,
     )
     loss = loss_fn(logits, inputs)

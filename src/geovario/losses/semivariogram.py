@@ -1,0 +1,168 @@
+"""The semivariogram-regularised contrastive loss (Chen et al., SIGSPATIAL 2025).
+
+A semivariogram γ(h), fitted on frozen-backbone features, says how dissimilar two images
+taken h km apart are *expected* to be. For anchor i and negative candidate j, with h_ij
+their distance, d_ij = 1 − cos(f_i, f_j) their backbone dissimilarity, sill = n + s and
+effective range ρ (the practical range):
+
+- residual r_ij = (γ(h_ij) − d_ij) / scale, positive when the pair looks more alike than
+  expected at that distance; scale is the sill (default) or the empirical spread of d in
+  h_ij's bin, so one strength means the same on every backbone;
+- hard negative: h_ij > ρ and r_ij > 0 (alike yet far) → weight
+  w = min(exp(β·r_ij), w_max) > 1, monotone in r and bounded: the same as raising the
+  negative's logit by β·r_ij (at most log w_max);
+- false negative: h_ij ≤ ρ and r_ij ≥ 0 (near and as alike as expected) → with
+  ``false_negatives="downweight"`` w = 1 − λ·c(h_ij), c = 1 − γ(h)/sill the spatial
+  correlation; with ``"soft-positive"`` the pair keeps w = 1 but receives a share λ·c of
+  the target; with ``"none"`` it is left alone;
+- every other pair: w = 1.
+
+Loss: L_i = −Σ_j q_ij log softmax(s_i + log w_i)_j, i.e. with one-hot targets
+L_i = −log(e^{s_ii} / (e^{s_ii} + Σ_j w_ij e^{s_ij})). Weights and targets carry no
+gradient; with every w = 1 and one-hot targets it is exactly GeoCLIP's InfoNCE.
+
+``rule="prototype"`` is the first author's April 2025 prototype instead: within the
+range, p_ij = max(0, d_ij − γ(h_ij)) and the negative's logit is *multiplied* by
+exp(p_ij); beyond the range nothing changes.
+
+Until the feature queue has been filled once, the loss is plain InfoNCE (warm-up).
+"""
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from geovario.errors import GeovarioError
+from geovario.geo.distance import haversine_km_torch
+from geovario.losses.base import ContrastiveInputs
+from geovario.variogram.fitted import FittedVariogram
+
+FALSE_NEGATIVE_MODES = ("downweight", "soft-positive", "none")
+RULES = ("abstract", "prototype")
+SCALES = ("sill", "spread")
+
+
+class SemivariogramContrastiveLoss(nn.Module):
+    """Weighted InfoNCE whose negative weights come from a fitted semivariogram."""
+
+    #: The training loop keeps each queued sample's backbone features for this loss.
+    needs_features = True
+
+    def __init__(self, variogram: FittedVariogram, *, hard_strength: float = 1.0,
+                 max_weight: float = 3.0, false_negatives: str = "downweight",
+                 false_strength: float = 1.0, rule: str = "abstract",
+                 residual_scale: str = "sill"):
+        super().__init__()
+        if false_negatives not in FALSE_NEGATIVE_MODES:
+            raise GeovarioError(f"loss: false_negatives must be one of "
+                                f"{', '.join(FALSE_NEGATIVE_MODES)}, got {false_negatives!r}")
+        if rule not in RULES:
+            raise GeovarioError(f"loss: rule must be one of {', '.join(RULES)}, got {rule!r}")
+        if residual_scale not in SCALES:
+            raise GeovarioError(f"loss: residual_scale must be one of {', '.join(SCALES)}, "
+                                f"got {residual_scale!r}")
+        if hard_strength < 0 or max_weight < 1 or not 0 <= false_strength <= 1:
+            raise GeovarioError("loss: need hard_strength >= 0, max_weight >= 1 and "
+                                "0 <= false_strength <= 1")
+        if variogram.dissimilarity != "cosine":
+            raise GeovarioError(f"loss: the variogram was fitted on {variogram.dissimilarity!r} "
+                                "dissimilarity; the loss compares images by cosine")
+        if residual_scale == "spread" and variogram.empirical is None:
+            raise GeovarioError("loss: residual_scale 'spread' needs a variogram file with "
+                                "its empirical bins")
+        self.variogram = variogram
+        self.hard_strength, self.max_weight = hard_strength, max_weight
+        self.false_negatives, self.false_strength = false_negatives, false_strength
+        self.rule, self.residual_scale = rule, residual_scale
+        self.last_stats: dict[str, float] = {}
+
+    def expected_dissimilarity(self, h_km: torch.Tensor) -> torch.Tensor:
+        """γ(h): the dissimilarity expected of two images h km apart."""
+        return self.variogram.gamma(h_km)
+
+    def _scale(self, h_km: torch.Tensor) -> torch.Tensor | float:
+        if self.residual_scale == "sill":
+            return self.variogram.sill
+        emp = self.variogram.empirical
+        ok = np.isfinite(emp.spread) & (emp.pairs > 0)
+        lags = torch.as_tensor(emp.lag_km[ok], dtype=h_km.dtype, device=h_km.device)
+        spread = torch.as_tensor(emp.spread[ok], dtype=h_km.dtype, device=h_km.device)
+        index = torch.bucketize(h_km, lags).clamp(1, len(lags) - 1)
+        lo, hi = lags[index - 1], lags[index]
+        t = ((h_km - lo) / (hi - lo)).clamp(0, 1)
+        return (spread[index - 1] + t * (spread[index] - spread[index - 1])).clamp_min(1e-6)
+
+    @torch.no_grad()
+    def pair_terms(self, inputs: ContrastiveInputs) -> tuple[torch.Tensor, ...]:
+        """Distance h (km), dissimilarity d and expectation γ(h) of every anchor–candidate pair."""
+        a, c = inputs.anchor_coords.double(), inputs.candidate_coords.double()
+        h = haversine_km_torch(a[:, None, 0], a[:, None, 1], c[None, :, 0], c[None, :, 1])
+        fa = F.normalize(inputs.anchor_features.float(), dim=-1)
+        fc = F.normalize(inputs.candidate_features.float(), dim=-1)
+        d = (1.0 - fa @ fc.T).double()
+        return h, d, self.expected_dissimilarity(h)
+
+    @torch.no_grad()
+    def weights_and_targets(self, inputs: ContrastiveInputs,
+                            shape: tuple[int, int]) -> tuple[torch.Tensor, torch.Tensor]:
+        """Per-pair weights w (B, C) and target distribution q (B, C); no gradient."""
+        h, d, gamma = self.pair_terms(inputs)
+        positive = F.one_hot(inputs.targets, shape[1]).bool()
+        negative = ~positive
+        weights = torch.ones(shape, dtype=torch.float64, device=h.device)
+        targets = positive.double()
+        if self.rule == "prototype":
+            return weights, targets
+        residual = (gamma - d) / self._scale(h)
+        within = h <= self.variogram.range_km
+        hard = negative & ~within & (residual > 0)
+        false = negative & within & (residual >= 0)
+        boost = torch.exp(self.hard_strength * residual).clamp(max=self.max_weight)
+        weights = torch.where(hard, boost, weights)
+        correlation = self.variogram.spatial_correlation(h).clamp(0, 1)
+        share = self.false_strength * correlation
+        if self.false_negatives == "downweight":
+            weights = torch.where(false, 1.0 - share, weights)
+        elif self.false_negatives == "soft-positive":
+            targets = targets + torch.where(false, share, torch.zeros_like(share))
+            targets = targets / targets.sum(dim=1, keepdim=True)
+        self._record(hard, false, weights, targets, negative)
+        return weights, targets
+
+    def _record(self, hard, false, weights, targets, negative) -> None:
+        n = max(int(negative.sum()), 1)
+        self.last_stats = {
+            "hard_share": float(hard.sum()) / n,
+            "false_share": float(false.sum()) / n,
+            "hard_mean_weight": float(weights[hard].mean()) if hard.any() else 1.0,
+            "false_mean_weight": float(weights[false].mean()) if false.any() else 1.0,
+            "own_target": float(targets[~negative].mean()),
+        }
+
+    def forward(self, logits: torch.Tensor, inputs: ContrastiveInputs) -> torch.Tensor:
+        """Mean over anchors of the weighted InfoNCE (float32 whatever the logits' dtype)."""
+        logits = logits.float()
+        if not inputs.queue_full or inputs.anchor_features is None:
+            self.last_stats = {"hard_share": 0.0, "false_share": 0.0, "warmup": 1.0}
+            return F.cross_entropy(logits, inputs.targets)
+        if self.rule == "prototype":
+            return F.cross_entropy(self.prototype_logits(logits, inputs), inputs.targets)
+        weights, targets = self.weights_and_targets(inputs, tuple(logits.shape))
+        log_w = torch.log(weights.float().clamp_min(1e-30))
+        log_probs = torch.log_softmax(logits + log_w, dim=1)
+        return -(targets.float() * log_probs).sum(dim=1).mean()
+
+    def prototype_logits(self, logits: torch.Tensor, inputs: ContrastiveInputs) -> torch.Tensor:
+        """The prototype's rule: negatives' logits × exp(max(0, d − γ(h))) within the range."""
+        with torch.no_grad():
+            h, d, gamma = self.pair_terms(inputs)
+            negative = ~F.one_hot(inputs.targets, logits.shape[1]).bool()
+            within = h <= self.variogram.range_km
+            penalty = torch.where(negative & within, (d - gamma).clamp(min=0.0),
+                                  torch.zeros_like(d))
+            factor = torch.exp(penalty).float()
+            self.last_stats = {"penalised_share": float((penalty > 0).sum()) /
+                               max(int(negative.sum()), 1),
+                               "mean_factor": float(factor[negative].mean())}
+        return logits * factor

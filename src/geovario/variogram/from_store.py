@@ -1,0 +1,24 @@
+"""The variogram of a feature store's backbone embeddings, from a random sample of its rows."""
+
+import numpy as np
+
+from geovario.store import FeatureStore
+from geovario.variogram.empirical import empirical_variogram
+from geovario.variogram.fit import fit_variogram
+from geovario.variogram.fitted import FittedVariogram
+
+
+def fit_store_variogram(store: FeatureStore, *, sample: int | None = 10_000, bins: int = 20,
+                        max_km: float | None = None, model: str = "stable", seed: int = 0,
+                        device: str = "cpu", progress: bool = False) -> FittedVariogram:
+    """Cosine-dissimilarity semivariogram of ``sample`` random rows (all rows when None).
+
+    A sample of 10,000 images gives 5·10⁷ pairs, plenty for 20 bins, in about two
+    seconds on two CPU cores for 768-d features.
+    """
+    rows = np.arange(len(store))
+    if sample is not None and sample < len(store):
+        rows = np.sort(np.random.default_rng(seed).choice(len(store), sample, replace=False))
+    empirical = empirical_variogram(store.coords[rows], store.features(rows), bins=bins,
+                                    max_km=max_km, seed=seed, device=device, progress=progress)
+    return fit_variogram(empirical, model=model)
