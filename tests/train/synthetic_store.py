@@ -27,3 +27,30 @@ def make_store(path, n: int = 1024, dim: int = 32, noise: float = 0.1, seed: int
     with StoreWriter(path, backbone="synthetic", dim=dim) as writer:
         writer.append([f"s{i}" for i in range(n)], coords, features)
     return coords, features
+
+
+def make_clustered_store(path, clusters: int, per_cluster: int, dim: int = 32,
+                         spread_km: float = 10.0, seed: int = 0, feature_seed: int = 99):
+    """Clusters of ``per_cluster`` images within ~``spread_km`` that look nearly alike.
+
+    Every cluster's images share one feature vector (a smooth function of the cluster's
+    place plus a cluster-specific random part) up to small noise: the images of one
+    cluster are false negatives of each other in a contrastive batch.
+    """
+    rng = np.random.default_rng(seed)
+    centres = sphere_points(clusters, seed + 1000)
+    own = smooth_features(centres, dim, 0.0, seed) + np.random.default_rng(
+        feature_seed + seed).normal(0, 1.0, (clusters, dim)).astype(np.float32)
+    coords, features = [], []
+    for centre, vector in zip(centres, own, strict=True):
+        north = rng.normal(0, spread_km, per_cluster) / 111.2
+        east = rng.normal(0, spread_km, per_cluster) / (111.2 * max(np.cos(np.radians(
+            centre[0])), 0.05))
+        points = np.stack([np.clip(centre[0] + north, -89.9, 89.9),
+                           (centre[1] + east + 180) % 360 - 180], 1)
+        coords.append(points)
+        features.append(vector + rng.normal(0, 0.05, (per_cluster, dim)))
+    coords, features = np.concatenate(coords), np.concatenate(features).astype(np.float32)
+    with StoreWriter(path, backbone="synthetic", dim=dim) as writer:
+        writer.append([f"c{i}" for i in range(len(coords))], coords, features)
+    return coords, features

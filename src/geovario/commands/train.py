@@ -24,18 +24,7 @@ def register(subparsers) -> None:
     parser.add_argument("--resume", action="store_true",
                         help="continue the run in --out from its last checkpoint (with "
                         "--epochs: extend it to that many epochs)")
-    parser.add_argument("--epochs", type=int, default=DEFAULTS.epochs)
-    parser.add_argument("--batch-size", type=int, default=DEFAULTS.batch_size)
-    parser.add_argument("--lr", type=float, default=DEFAULTS.lr)
-    parser.add_argument("--weight-decay", type=float, default=DEFAULTS.weight_decay)
-    parser.add_argument("--lr-decay", type=float, default=DEFAULTS.lr_decay,
-                        help="learning-rate factor per epoch")
-    parser.add_argument("--queue-size", type=int, default=DEFAULTS.queue_size)
-    parser.add_argument("--batch-noise-m", type=float, default=DEFAULTS.batch_noise_m)
-    parser.add_argument("--queue-noise-m", type=float, default=DEFAULTS.queue_noise_m)
-    parser.add_argument("--no-noise", action="store_true", help="no GPS noise augmentation")
-    parser.add_argument("--seed", type=int, default=DEFAULTS.seed)
-    parser.add_argument("--val-fraction", type=float, default=DEFAULTS.val_fraction)
+    add_training_arguments(parser)
     parser.add_argument("--loss", choices=sorted(LOSSES), default=DEFAULTS.loss)
     group = parser.add_argument_group("semivariogram loss (--loss semivariogram)")
     group.add_argument("--variogram", type=Path, default=None,
@@ -51,6 +40,23 @@ def register(subparsers) -> None:
     group.add_argument("--residual-scale", choices=SCALES, default="sill")
     group.add_argument("--semivariogram-rule", choices=RULES, default="abstract",
                        help="abstract: the paper's reading; prototype: the April 2025 rule")
+    parser.set_defaults(func=run)
+
+
+def add_training_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options shared by ``train`` and ``ablate``: optimisation, queue, noise, model."""
+    parser.add_argument("--epochs", type=int, default=DEFAULTS.epochs)
+    parser.add_argument("--batch-size", type=int, default=DEFAULTS.batch_size)
+    parser.add_argument("--lr", type=float, default=DEFAULTS.lr)
+    parser.add_argument("--weight-decay", type=float, default=DEFAULTS.weight_decay)
+    parser.add_argument("--lr-decay", type=float, default=DEFAULTS.lr_decay,
+                        help="learning-rate factor per epoch")
+    parser.add_argument("--queue-size", type=int, default=DEFAULTS.queue_size)
+    parser.add_argument("--batch-noise-m", type=float, default=DEFAULTS.batch_noise_m)
+    parser.add_argument("--queue-noise-m", type=float, default=DEFAULTS.queue_noise_m)
+    parser.add_argument("--no-noise", action="store_true", help="no GPS noise augmentation")
+    parser.add_argument("--seed", type=int, default=DEFAULTS.seed)
+    parser.add_argument("--val-fraction", type=float, default=DEFAULTS.val_fraction)
     parser.add_argument("--sigmas", default=",".join(f"{s:g}" for s in GEOCLIP_SIGMAS),
                         help="location-encoder scales, e.g. 1,16,256,4096")
     parser.add_argument("--init", choices=("geoclip", "scratch"), default="geoclip",
@@ -60,16 +66,16 @@ def register(subparsers) -> None:
     parser.add_argument("--checkpoint-every", type=int, default=DEFAULTS.checkpoint_every)
     parser.add_argument("--log-every", type=int, default=DEFAULTS.log_every)
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
-    parser.set_defaults(func=run)
 
 
-def configs_from_args(args: argparse.Namespace) -> tuple[ModelConfig, TrainConfig]:
+def configs_from_args(args: argparse.Namespace,
+                      store_path: Path | None) -> tuple[ModelConfig, TrainConfig]:
     """The model and training configs a command line asks for."""
     from geovario.store import open_store
 
-    if args.store is None:
+    if store_path is None:
         raise GeovarioError("--store is required (or --resume with an existing run)")
-    store = open_store(args.store)
+    store = open_store(store_path)
     try:
         sigmas = tuple(float(s) for s in args.sigmas.split(","))
     except ValueError:
@@ -78,11 +84,12 @@ def configs_from_args(args: argparse.Namespace) -> tuple[ModelConfig, TrainConfi
     model = ModelConfig(backbone=store.backbone, feature_dim=store.dim, sigmas=sigmas,
                         init=args.init, seed=args.seed)
     train = TrainConfig(
-        train_store=str(args.store), epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
+        train_store=str(store_path), epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
         weight_decay=args.weight_decay, lr_decay=args.lr_decay, queue_size=args.queue_size,
         batch_noise_m=0.0 if args.no_noise else args.batch_noise_m,
         queue_noise_m=0.0 if args.no_noise else args.queue_noise_m, seed=args.seed,
-        val_fraction=args.val_fraction, loss=args.loss, loss_options=loss_options(args),
+        val_fraction=args.val_fraction, loss=getattr(args, "loss", "infonce"),
+        loss_options=loss_options(args),
         device=args.device,
         amp=not args.no_amp, checkpoint_every=args.checkpoint_every, log_every=args.log_every)
     return model, train
@@ -90,7 +97,7 @@ def configs_from_args(args: argparse.Namespace) -> tuple[ModelConfig, TrainConfi
 
 def loss_options(args: argparse.Namespace) -> dict:
     """The loss's options from the command line (none for InfoNCE)."""
-    if args.loss != "semivariogram":
+    if getattr(args, "loss", None) != "semivariogram":
         return {}
     options = {"hard_strength": args.hard_strength, "max_weight": args.max_weight,
                "false_negatives": args.false_negatives, "false_strength": args.false_strength,
@@ -109,7 +116,7 @@ def run(args: argparse.Namespace) -> int:
             epochs = args.epochs if args.epochs != DEFAULTS.epochs else None
             summary = train(args.out, resume=True, epochs=epochs, progress=not args.quiet)
         else:
-            model, config = configs_from_args(args)
+            model, config = configs_from_args(args, args.store)
             summary = train(args.out, model, config, progress=not args.quiet)
         if collective.rank() == 0:
             print(json.dumps(summary))

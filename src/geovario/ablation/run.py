@@ -1,0 +1,90 @@
+"""Train every variant with every seed on the same features, evaluate, aggregate.
+
+Each (variant, seed) is one ordinary run directory under ``OUT/runs``; a rerun skips
+the runs already evaluated, so an interrupted ablation continues where it stopped.
+"""
+
+import json
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+
+from geovario.ablation.variants import VARIANTS
+from geovario.errors import GeovarioError
+from geovario.evaluate import evaluate
+from geovario.fileio import write_json_atomic
+from geovario.models import ModelConfig
+from geovario.predict import Predictor
+from geovario.store import open_store
+from geovario.train import TrainConfig, train
+from geovario.variogram.fitted import FittedVariogram
+from geovario.variogram.from_store import fit_store_variogram
+
+
+def run_ablation(out: Path, train_config: TrainConfig, model_config: ModelConfig, *,
+                 test_store: Path, variants: list[str], seeds: int, gallery: str = "geoclip",
+                 variogram: Path | None = None, progress: bool = True) -> dict:
+    """Run the grid and return ``{variant: [metrics of each seed]}``.
+
+    Raises:
+        GeovarioError: for an unknown variant name.
+    """
+    unknown = [v for v in variants if v not in VARIANTS]
+    if unknown:
+        raise GeovarioError(f"ablate: unknown variants {unknown} (choose from "
+                            f"{', '.join(VARIANTS)})")
+    out = Path(out)
+    variogram_path = out / "variogram.json"
+    if variogram is not None:
+        FittedVariogram.load(variogram).save(variogram_path)
+    elif not variogram_path.exists():
+        store = open_store(train_config.train_store)
+        fit_store_variogram(store, seed=train_config.seed, progress=progress).save(variogram_path)
+    results: dict[str, list[dict]] = {}
+    for name in variants:
+        variant = VARIANTS[name]
+        for seed in range(seeds):
+            run_dir = out / "runs" / f"{name}-seed{seed}"
+            results.setdefault(name, []).append(_train_and_evaluate(
+                run_dir, variant, seed, train_config, model_config, variogram_path,
+                test_store, gallery, progress))
+    write_json_atomic(out / "ablation-runs.json", results)
+    return results
+
+
+def _train_and_evaluate(run_dir, variant, seed, train_config, model_config, variogram_path,
+                        test_store, gallery, progress) -> dict:
+    done = run_dir / "evaluation.json"
+    if done.exists():
+        return json.loads(done.read_text())
+    options = {**variant.options, "variogram": str(variogram_path)} \
+        if variant.loss == "semivariogram" else {}
+    config = replace(train_config, loss=variant.loss, loss_options=options, seed=seed)
+    if (run_dir / "checkpoint.safetensors").exists():
+        train(run_dir, resume=True, progress=progress)
+    else:
+        train(run_dir, replace(model_config, seed=seed), config, progress=progress)
+    predictor = Predictor(run_dir, gallery=gallery, device=train_config.device)
+    metrics = evaluate(predictor, test_store, predictions_csv=run_dir / "predictions.csv",
+                       progress=progress)
+    write_json_atomic(done, _jsonable(metrics))
+    return metrics
+
+
+def _jsonable(metrics: dict) -> dict:
+    return {k: (None if isinstance(v, float) and not np.isfinite(v) else v)
+            for k, v in metrics.items()}
+
+
+def summarize(results: dict[str, list[dict]]) -> dict[str, dict[str, tuple[float, float]]]:
+    """Mean and standard deviation over seeds of every metric, per variant."""
+    summary = {}
+    for name, runs in results.items():
+        keys = [k for k in runs[0] if k != "n"]
+        summary[name] = {}
+        for key in keys:
+            values = np.array([np.nan if r[key] is None else r[key] for r in runs], float)
+            std = float(np.nanstd(values, ddof=1)) if len(values) > 1 else 0.0
+            summary[name][key] = (float(np.nanmean(values)), std)
+    return summary
