@@ -2,12 +2,12 @@ import json
 
 import numpy as np
 import pytest
+from tests.train.synthetic_store import make_clustered_store
 
 from geovario.ablation import run_ablation, summarize
 from geovario.cli import main
 from geovario.models import ModelConfig
 from geovario.train import TrainConfig
-from tests.train.synthetic_store import make_clustered_store
 
 MODEL = ModelConfig(backbone="synthetic", feature_dim=32, init="scratch",
                     sigmas=(1.0, 16.0, 256.0), hidden=128, frequencies=32)
@@ -40,7 +40,7 @@ def test_semivariogram_loss_is_not_worse_at_fine_scales(clustered):
                            seeds=3, gallery=f"store:{clustered / 'train'}", progress=False)
     summary = summarize(results)
     for key in ("acc_25km", "acc_200km"):
-        (ours, ours_sd), (base, base_sd) = summary["both"][key], summary["infonce"][key]
+        ours, base = summary["both"][key][0], summary["infonce"][key][0]
         # Seeds scatter by ~1 point; the means of 3 seeds by ~0.6: a 3-point margin is
         # about 3.5 standard errors of the difference, so only a real loss fails it.
         assert ours >= base - 0.03, (key, ours, base)

@@ -17,12 +17,6 @@ DISTANCE_KEYS = ["n", "mean_km", "median_km", "geoscore", "acc_1km", "acc_25km",
 ADMIN_KEYS = ["acc_country", "acc_region", "acc_subregion", "acc_city"]
 
 
-@pytest.fixture(autouse=True)
-def only_metrics_command(monkeypatch):
-    # Isolate this command from the others the dispatcher registers.
-    monkeypatch.setattr(cli, "COMMANDS", ("metrics",))
-
-
 @pytest.fixture
 def files(tmp_path):
     truth = tmp_path / "truth.csv"
@@ -108,8 +102,7 @@ def test_admin_needs_label_columns(files, capsys):
 def test_stdout_is_pure_json_in_a_fresh_process(files):
     # reverse_geocoder prints while loading; a fresh process is the only honest check.
     pred, truth = files
-    code = ("import sys, geovario.cli as c; c.COMMANDS = ('metrics',); "
-            "sys.exit(c.main(sys.argv[1:]))")
+    code = "import sys, geovario.cli as c; sys.exit(c.main(sys.argv[1:]))"
     done = subprocess.run([sys.executable, "-c", code, "metrics", str(pred), "--truth",
                            str(truth), "--admin", "--json"],
                           capture_output=True, text=True, timeout=120, check=True)

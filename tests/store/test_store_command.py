@@ -14,11 +14,6 @@ def _main(argv):
     return cli.main(argv)
 
 
-@pytest.fixture(autouse=True)
-def only_store_command(monkeypatch):
-    monkeypatch.setattr(cli, "COMMANDS", ("store",))
-
-
 @pytest.fixture
 def store_dir(tmp_path):
     fill_store(tmp_path / "s", 30, shard_size=8)
