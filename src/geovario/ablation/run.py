@@ -46,26 +46,31 @@ def run_ablation(out: Path, train_config: TrainConfig, model_config: ModelConfig
         variant = VARIANTS[name]
         for seed in range(seeds):
             run_dir = out / "runs" / f"{name}-seed{seed}"
-            results.setdefault(name, []).append(_train_and_evaluate(
-                run_dir, variant, seed, train_config, model_config, variogram_path,
-                test_store, gallery, progress))
+            options = {**variant.options, "variogram": str(variogram_path)} \
+                if variant.loss == "semivariogram" else {}
+            config = replace(train_config, loss=variant.loss, loss_options=options, seed=seed)
+            results.setdefault(name, []).append(train_and_evaluate(
+                run_dir, replace(model_config, seed=seed), config, test_store=test_store,
+                gallery=gallery, progress=progress))
     write_json_atomic(out / "ablation-runs.json", results)
     return results
 
 
-def _train_and_evaluate(run_dir, variant, seed, train_config, model_config, variogram_path,
-                        test_store, gallery, progress) -> dict:
+def train_and_evaluate(run_dir: Path, model_config: ModelConfig, config: TrainConfig, *,
+                       test_store: Path, gallery: str = "geoclip",
+                       progress: bool = True) -> dict:
+    """Train a run (resuming it if it exists) and evaluate it once.
+
+    The metrics are cached in ``RUN_DIR/evaluation.json``, so a rerun costs nothing.
+    """
     done = run_dir / "evaluation.json"
     if done.exists():
         return json.loads(done.read_text())
-    options = {**variant.options, "variogram": str(variogram_path)} \
-        if variant.loss == "semivariogram" else {}
-    config = replace(train_config, loss=variant.loss, loss_options=options, seed=seed)
-    if (run_dir / "checkpoint.safetensors").exists():
+    if (run_dir / "config.json").exists():
         train(run_dir, resume=True, progress=progress)
     else:
-        train(run_dir, replace(model_config, seed=seed), config, progress=progress)
-    predictor = Predictor(run_dir, gallery=gallery, device=train_config.device)
+        train(run_dir, model_config, config, progress=progress)
+    predictor = Predictor(run_dir, gallery=gallery, device=config.device, progress=progress)
     metrics = evaluate(predictor, test_store, predictions_csv=run_dir / "predictions.csv",
                        progress=progress)
     write_json_atomic(done, _jsonable(metrics))
