@@ -12,7 +12,7 @@ import sys
 from geovario import __version__
 from geovario.errors import GeovarioError
 
-COMMANDS = ("ablate", "bluemarble", "evaluate", "metrics", "predict", "store", "train", "variogram")
+COMMANDS = ("ablate", "bluemarble", "demo", "evaluate", "metrics", "predict", "store", "train", "variogram")
 
 
 def build_parser() -> argparse.ArgumentParser:
