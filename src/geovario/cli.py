@@ -12,7 +12,10 @@ import sys
 from geovario import __version__
 from geovario.errors import GeovarioError
 
-COMMANDS = ("ablate", "bluemarble", "demo", "evaluate", "metrics", "predict", "store", "train", "variogram")
+COMMANDS = (
+    "ablate", "bluemarble", "demo", "download", "evaluate", "extract", "metrics", "predict",
+    "store", "train", "variogram",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -105,3 +105,21 @@ def test_bad_runs_and_configs(store, tmp_path):
     with pytest.raises(GeovarioError, match="fewer than one batch of 2048"):
         train(tmp_path / "run3", ModelConfig(**SMALL), config(store, batch_size=2048),
               progress=False)
+
+
+def test_semivariogram_loss_with_refits_resumes_exactly(store, tmp_path):
+    sv = dict(loss="semivariogram", refit_every=4, refit_sample=256, refit_smoothing=0.5)
+    train(tmp_path / "straight", ModelConfig(**SMALL), config(store, **sv), progress=False)
+    train(tmp_path / "split", ModelConfig(**SMALL), config(store, epochs=1, **sv),
+          progress=False)
+    train(tmp_path / "split", resume=True, epochs=2, progress=False)
+    a, b = weights(tmp_path / "straight"), weights(tmp_path / "split")
+    for key in a:
+        torch.testing.assert_close(a[key], b[key], rtol=0, atol=0)
+    # The variogram was fitted from the store (no file given) and logged shares appear.
+    assert (tmp_path / "straight" / "variogram.json").is_file()
+    log = [json.loads(x) for x in (tmp_path / "straight" / "metrics.jsonl").read_text()
+           .splitlines()]
+    assert any("hard_share" in r for r in log)
+    with pytest.raises(GeovarioError, match="refit_every needs the semivariogram loss"):
+        TrainConfig(refit_every=3)

@@ -40,6 +40,13 @@ def register(subparsers) -> None:
     group.add_argument("--residual-scale", choices=SCALES, default="sill")
     group.add_argument("--semivariogram-rule", choices=RULES, default="abstract",
                        help="abstract: the paper's reading; prototype: the April 2025 rule")
+    group.add_argument("--refit-every", type=int, default=0, metavar="N",
+                       help="refit the variogram on the image head's embeddings every N steps "
+                       "(the loss then compares head embeddings); 0: never")
+    group.add_argument("--refit-smoothing", type=float, default=DEFAULTS.refit_smoothing,
+                       help="share of each refit blended into the current variogram")
+    group.add_argument("--refit-sample", type=int, default=DEFAULTS.refit_sample,
+                       help="training images embedded for each refit")
     parser.set_defaults(func=run)
 
 
@@ -89,7 +96,9 @@ def configs_from_args(args: argparse.Namespace,
         batch_noise_m=0.0 if args.no_noise else args.batch_noise_m,
         queue_noise_m=0.0 if args.no_noise else args.queue_noise_m, seed=args.seed,
         val_fraction=args.val_fraction, loss=getattr(args, "loss", "infonce"),
-        loss_options=loss_options(args),
+        loss_options=loss_options(args), refit_every=getattr(args, "refit_every", 0),
+        refit_smoothing=getattr(args, "refit_smoothing", DEFAULTS.refit_smoothing),
+        refit_sample=getattr(args, "refit_sample", DEFAULTS.refit_sample),
         device=args.device,
         amp=not args.no_amp, checkpoint_every=args.checkpoint_every, log_every=args.log_every)
     return model, train

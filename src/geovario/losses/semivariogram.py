@@ -41,6 +41,7 @@ from geovario.variogram.fitted import FittedVariogram
 FALSE_NEGATIVE_MODES = ("downweight", "soft-positive", "none")
 RULES = ("abstract", "prototype")
 SCALES = ("sill", "spread")
+FEATURE_SPACES = ("backbone", "head")
 
 
 class SemivariogramContrastiveLoss(nn.Module):
@@ -52,13 +53,16 @@ class SemivariogramContrastiveLoss(nn.Module):
     def __init__(self, variogram: FittedVariogram, *, hard_strength: float = 1.0,
                  max_weight: float = 3.0, false_negatives: str = "downweight",
                  false_strength: float = 1.0, rule: str = "abstract",
-                 residual_scale: str = "sill"):
+                 residual_scale: str = "sill", feature_space: str = "backbone"):
         super().__init__()
         if false_negatives not in FALSE_NEGATIVE_MODES:
             raise GeovarioError(f"loss: false_negatives must be one of "
                                 f"{', '.join(FALSE_NEGATIVE_MODES)}, got {false_negatives!r}")
         if rule not in RULES:
             raise GeovarioError(f"loss: rule must be one of {', '.join(RULES)}, got {rule!r}")
+        if feature_space not in FEATURE_SPACES:
+            raise GeovarioError(f"loss: feature_space must be one of "
+                                f"{', '.join(FEATURE_SPACES)}, got {feature_space!r}")
         if residual_scale not in SCALES:
             raise GeovarioError(f"loss: residual_scale must be one of {', '.join(SCALES)}, "
                                 f"got {residual_scale!r}")
@@ -75,6 +79,9 @@ class SemivariogramContrastiveLoss(nn.Module):
         self.hard_strength, self.max_weight = hard_strength, max_weight
         self.false_negatives, self.false_strength = false_negatives, false_strength
         self.rule, self.residual_scale = rule, residual_scale
+        #: "backbone": d compares frozen-backbone features (the variogram's space);
+        #: "head": the training loop passes image-head embeddings (refitted variogram).
+        self.feature_space = feature_space
         self.last_stats: dict[str, float] = {}
 
     def expected_dissimilarity(self, h_km: torch.Tensor) -> torch.Tensor:

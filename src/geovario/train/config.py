@@ -28,6 +28,10 @@ class TrainConfig:
     loss_options: dict = field(default_factory=dict)
     #: Keep each queued sample's backbone features (losses that compare images need them).
     track_features: bool = False
+    #: Refit the semivariogram on the image head's embeddings every N steps (0: never).
+    refit_every: int = 0
+    refit_smoothing: float = 0.5
+    refit_sample: int = 4096
     device: str = "auto"
     amp: bool = True
     checkpoint_every: int = 1000
@@ -44,6 +48,10 @@ class TrainConfig:
             (0 <= self.val_fraction < 1, f"val_fraction must be in [0, 1), got "
                                          f"{self.val_fraction}"),
             (self.checkpoint_every >= 1, "checkpoint_every must be >= 1"),
+            (self.refit_every >= 0, "refit_every must be >= 0"),
+            (0 < self.refit_smoothing <= 1, "refit_smoothing must be in (0, 1]"),
+            (self.refit_every == 0 or self.loss == "semivariogram",
+             "refit_every needs the semivariogram loss"),
             (self.log_every >= 1, "log_every must be >= 1"),
         ]
         for ok, message in checks:

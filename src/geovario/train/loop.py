@@ -28,8 +28,10 @@ from geovario.train import collective
 from geovario.train.checkpoint import load_training_state, save_training_state, save_weights
 from geovario.train.config import TrainConfig
 from geovario.train.data import StoreBatches, split_rows
+from geovario.train.refit import VariogramRefitter
 from geovario.train.runlog import RunLog
 from geovario.train.step import contrastive_step
+from geovario.variogram.fitted import FittedVariogram
 
 CONFIG_NAME, CHECKPOINT_NAME, WEIGHTS_NAME, LOG_NAME = (
     "config.json", "checkpoint.safetensors", "model.safetensors", "metrics.jsonl")
@@ -87,7 +89,13 @@ def train(run_dir: str | Path, model_config: ModelConfig | None = None,
     batches = StoreBatches(store, train_rows, config.batch_size, config.seed, rank, world)
 
     model = build_model(model_config).to(device)
-    loss_fn = build_loss(config.loss, **config.loss_options).to(device)
+    options = dict(config.loss_options)
+    if config.refit_every:
+        options["feature_space"] = "head"
+    loss_fn = build_loss(config.loss, **options).to(device)
+    refitter = VariogramRefitter(store, train_rows, every=config.refit_every,
+                                 smoothing=config.refit_smoothing, sample=config.refit_sample,
+                                 seed=config.seed) if config.refit_every else None
     track = config.track_features or getattr(loss_fn, "needs_features", False)
     queue = SampleQueue(config.queue_size, store.dim if track else 0).to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr,
@@ -98,8 +106,12 @@ def train(run_dir: str | Path, model_config: ModelConfig | None = None,
         position = load_training_state(run_dir / CHECKPOINT_NAME, model=model, queue=queue,
                                        optimizer=optimizer, generator=generator,
                                        model_config=model_config.to_dict())
+        if "variogram" in position:
+            loss_fn.variogram = FittedVariogram.from_dict(position["variogram"])
     elif main:
         write_run_config(run_dir, model_config, config)
+    if refitter is not None and position["step"] == 0:
+        refitter.refit(model, loss_fn, 0, device, smoothing=1.0)
     network = DistributedDataParallel(model) if world > 1 else model
     log = RunLog(run_dir / LOG_NAME, enabled=main)
     log.rewind(position["step"])
@@ -108,7 +120,8 @@ def train(run_dir: str | Path, model_config: ModelConfig | None = None,
         if main:
             save_training_state(run_dir / CHECKPOINT_NAME, model=model, queue=queue,
                                 optimizer=optimizer, generator=generator,
-                                position={"epoch": epoch, "batch": batch, "step": step},
+                                position={"epoch": epoch, "batch": batch, "step": step,
+                                          **_loss_state(loss_fn, refitter)},
                                 model_config=model_config.to_dict())
         collective.barrier()
 
@@ -128,6 +141,8 @@ def train(run_dir: str | Path, model_config: ModelConfig | None = None,
             out.loss.backward()
             optimizer.step()
             step += 1
+            if refitter is not None and refitter.due(step):
+                refitter.refit(model, loss_fn, step, device)
             loss = float(collective.all_gather(out.loss.detach().reshape(1)).mean())
             losses.append(loss)
             seen += config.batch_size
@@ -151,6 +166,11 @@ def train(run_dir: str | Path, model_config: ModelConfig | None = None,
             save_weights(run_dir / WEIGHTS_NAME, model, model_config.to_dict())
         checkpoint(epoch + 1, 0, step)
     return summary
+
+
+def _loss_state(loss_fn, refitter) -> dict:
+    """What a resumed run needs of the loss: its refitted variogram, if it changes."""
+    return {} if refitter is None else {"variogram": loss_fn.variogram.to_dict()}
 
 
 def fit_run_variogram(run_dir: Path, store, seed: int, progress: bool) -> Path:

@@ -69,6 +69,11 @@ def contrastive_step(model: torch.nn.Module, queue: SampleQueue, loss_fn: torch.
                             if track else None),
         queue_full=queue.is_full,
     )
+    if getattr(loss_fn, "feature_space", "backbone") == "head":
+        head = getattr(model, "module", model).image_head
+        with torch.no_grad():
+            inputs.anchor_features = head(inputs.anchor_features).float()
+            inputs.candidate_features = head(inputs.candidate_features).float()
     loss = loss_fn(logits, inputs)
     queue.enqueue(global_coords, global_features)
     return StepOutput(loss, len(candidates))
