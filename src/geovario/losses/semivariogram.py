@@ -34,7 +34,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from geovario.errors import GeovarioError
-from geovario.geo.distance import haversine_km_torch
+from geovario.geo.distance import chord_to_km, unit_vectors_torch
 from geovario.losses.base import ContrastiveInputs
 from geovario.variogram.fitted import FittedVariogram
 
@@ -102,12 +102,17 @@ class SemivariogramContrastiveLoss(nn.Module):
 
     @torch.no_grad()
     def pair_terms(self, inputs: ContrastiveInputs) -> tuple[torch.Tensor, ...]:
-        """Distance h (km), dissimilarity d and expectation γ(h) of every anchor–candidate pair."""
-        a, c = inputs.anchor_coords.double(), inputs.candidate_coords.double()
-        h = haversine_km_torch(a[:, None, 0], a[:, None, 1], c[None, :, 0], c[None, :, 1])
+        """Distance h (km), dissimilarity d and expectation γ(h) of every anchor–candidate pair.
+
+        Float32 throughout: distances go through exact coordinate differences of unit
+        vectors (no cancellation at short range), dissimilarities through one product.
+        """
+        ua = unit_vectors_torch(inputs.anchor_coords.double()).float()
+        uc = unit_vectors_torch(inputs.candidate_coords.double()).float()
+        h = chord_to_km(torch.cdist(ua, uc, compute_mode="donot_use_mm_for_euclid_dist"))
         fa = F.normalize(inputs.anchor_features.float(), dim=-1)
         fc = F.normalize(inputs.candidate_features.float(), dim=-1)
-        d = (1.0 - fa @ fc.T).double()
+        d = 1.0 - fa @ fc.T
         return h, d, self.expected_dissimilarity(h)
 
     @torch.no_grad()
@@ -117,8 +122,8 @@ class SemivariogramContrastiveLoss(nn.Module):
         h, d, gamma = self.pair_terms(inputs)
         positive = F.one_hot(inputs.targets, shape[1]).bool()
         negative = ~positive
-        weights = torch.ones(shape, dtype=torch.float64, device=h.device)
-        targets = positive.double()
+        weights = torch.ones(shape, device=h.device)
+        targets = positive.float()
         if self.rule == "prototype":
             return weights, targets
         residual = (gamma - d) / self._scale(h)
