@@ -40,7 +40,11 @@ def load_dataset(dataset: str, root: Path, *, split: str = "train", csv: Path | 
                             f"ROOT/{split}.csv)")
     from geovario.data.osv5m import load_osv5m
 
-    return load_osv5m(root, split, labels=labels, present_only=present_only, limit=limit)
+    hint = None
+    if dataset == "bluemarble":
+        hint = f"write it with: geovario bluemarble build --out {root}"
+    return load_osv5m(root, split, labels=labels, present_only=present_only, limit=limit,
+                      hint=hint)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -120,7 +120,8 @@ def index_members(paths: Sequence[Path]) -> pd.DataFrame:
 
 
 def load_osv5m(root: str | Path, split: str = "train", *, labels: Sequence[str] | None = None,
-               present_only: bool = False, limit: int | None = None) -> SampleTable:
+               present_only: bool = False, limit: int | None = None,
+               hint: str | None = None) -> SampleTable:
     """The split's rows in CSV order, with images read from ``root/images/<split>/*.zip``.
 
     Args:
@@ -130,6 +131,7 @@ def load_osv5m(root: str | Path, split: str = "train", *, labels: Sequence[str] 
         present_only: keep only rows whose image is in a local shard (after downloading
             a few shards); otherwise every other row is skipped as a missing image.
         limit: keep the first ``limit`` rows (after ``present_only``).
+        hint: how to get the folder, for the errors (default: the OSV-5M download command).
 
     Raises:
         GeovarioError: "osv5m: unknown split ..."; "osv5m: <root>: no such directory ...",
@@ -138,15 +140,15 @@ def load_osv5m(root: str | Path, split: str = "train", *, labels: Sequence[str] 
     """
     _check_split(split)
     root = Path(root)
-    hint = f"(download with: geovario download osv5m --root {root} --split {split})"
+    hint = hint or f"download with: geovario download osv5m --root {root} --split {split}"
     if not root.is_dir():
-        raise GeovarioError(f"osv5m: {root}: no such directory {hint}")
+        raise GeovarioError(f"osv5m: {root}: no such directory ({hint})")
     csv = root / f"{split}.csv"
     if not csv.is_file():
-        raise GeovarioError(f"osv5m: {csv} not found {hint}")
+        raise GeovarioError(f"osv5m: {csv} not found ({hint})")
     paths = zip_shards(root, split)
     if not paths:
-        raise GeovarioError(f"osv5m: no zip shards in {root / 'images' / split} {hint}")
+        raise GeovarioError(f"osv5m: no zip shards in {root / 'images' / split} ({hint})")
     frame = read_metadata(csv, keys=("id",), labels=labels,
                           limit=None if present_only else limit)
     members = index_members(paths).set_index("id")

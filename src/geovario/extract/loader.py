@@ -6,6 +6,7 @@ DataLoader. The collate function stacks the good samples and passes the markers 
 so the main process logs them and embeds the rest.
 """
 
+import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -18,6 +19,11 @@ from geovario.data.images import CorruptImageError, decode_image
 from geovario.data.samples import REASON_CORRUPT, REASON_MISSING, ImageReader, MissingImageError
 
 Item = tuple[int, torch.Tensor | None, str, str]
+PREPROCESS_FAILED = "preprocess failed"
+# On a CPU-only machine the model's threads and the decoding workers share the cores; a
+# descheduled thread stalls all of the model's threads at their next sync, so workers
+# run at a lower priority.
+WORKER_NICENESS = 10
 
 
 class DecodeDataset(Dataset):
@@ -37,7 +43,8 @@ class DecodeDataset(Dataset):
         try:
             return row, self.preprocess(image), "", ""
         except Exception as error:  # a bad sample must not end a multi-hour run; it is logged
-            return row, None, REASON_CORRUPT, f"preprocess failed: {type(error).__name__}: {error}"
+            detail = f"{PREPROCESS_FAILED}: {type(error).__name__}: {error}"
+            return row, None, REASON_CORRUPT, detail
 
 
 @dataclass
@@ -63,10 +70,28 @@ def collate(items: Sequence[Item]) -> Batch:
     return Batch(np.array([row for row, _ in good], dtype=np.int64), images, failures)
 
 
+class _Batches:
+    """The batches as lists of ints, made one at a time (a list of millions of ints is big)."""
+
+    def __init__(self, batches: list[np.ndarray]) -> None:
+        self.batches = batches
+
+    def __iter__(self):
+        return (batch.tolist() for batch in self.batches)
+
+    def __len__(self) -> int:
+        return len(self.batches)
+
+
+def _lower_priority(worker_id: int) -> None:
+    """Let the model's threads come first on a busy CPU; workers decode in the gaps."""
+    os.nice(WORKER_NICENESS)
+
+
 def make_loader(reader: ImageReader, preprocess: Callable[[Image.Image], torch.Tensor],
                 batches: list[np.ndarray], *, workers: int, pin_memory: bool) -> DataLoader:
     """A DataLoader yielding one ``Batch`` per entry of ``batches``, in that order."""
     return DataLoader(DecodeDataset(reader, preprocess),
-                      batch_sampler=[b.tolist() for b in batches],
+                      batch_sampler=_Batches(batches),
                       num_workers=workers, collate_fn=collate, pin_memory=pin_memory,
-                      prefetch_factor=4 if workers else None)
+                      worker_init_fn=_lower_priority if workers else None)

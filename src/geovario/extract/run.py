@@ -12,12 +12,14 @@ from tqdm.auto import tqdm
 from geovario.data.samples import REASON_CORRUPT, SKIP_REASONS, SampleTable
 from geovario.distributed import DistributedEnv, barrier
 from geovario.errors import GeovarioError
-from geovario.extract.loader import make_loader
+from geovario.extract.loader import PREPROCESS_FAILED, make_loader
 from geovario.extract.plan import DEFAULT_CHUNK_SIZE, Chunk, plan_chunks, rank_chunks
 from geovario.extract.skiplog import SKIP_LOG_NAME, SkipLog
 from geovario.store import StoreWriter, open_store
 
 PARTS_DIR = "parts"
+# This many preprocess failures before any success mean a broken backbone, not bad images.
+FAIL_FAST_AFTER = 16
 
 
 @dataclass(frozen=True)
@@ -55,6 +57,7 @@ class _Extraction:
         self.samples = samples
         self.backbone = backbone
         self.path = path
+        self._preprocess_failures = 0
         self.settings = dict(backbone=backbone.name, dim=backbone.dim,
                              preprocessing=backbone.preprocessing,
                              label_columns=tuple(samples.labels), shard_size=chunk_size)
@@ -78,6 +81,8 @@ class _Extraction:
         """Embed every chunk of ``plan`` and commit it as one shard; returns rows added."""
         samples, skips = self.samples, SkipLog(self.path / SKIP_LOG_NAME)
         batches = [batch for chunk in plan for batch in chunk.batches]
+        # The picklable function behind ``preprocess`` when the backbone exposes it, so that
+        # spawned (not forked) workers never receive the model.
         preprocess = getattr(self.backbone, "transform", None) or self.backbone.preprocess
         pin = torch.device(self.backbone.device).type == "cuda"
         # Workers fork here, before the writer takes the store's lock, so none inherits it.
@@ -95,6 +100,7 @@ class _Extraction:
                     batch = next(loaded)
                     for row, reason, detail in batch.failures:
                         skips.add(samples.ids[row], reason, detail)
+                    self._fail_fast(batch.failures, succeeded=added or bool(rows))
                     if batch.images is not None:
                         embedded = self.backbone.embed(batch.images).numpy()
                         with np.errstate(over="ignore"):
@@ -112,6 +118,17 @@ class _Extraction:
                 bar.update(len(chunk.skipped))
                 bar.set_postfix(skipped=len(skips), refresh=False)
         return added
+
+    def _fail_fast(self, failures: list[tuple[int, str, str]], succeeded: bool) -> None:
+        """Stop when preprocessing fails on every image so far: the backbone is broken."""
+        if succeeded:
+            return
+        self._preprocess_failures += sum(d.startswith(PREPROCESS_FAILED) for _, _, d in failures)
+        if self._preprocess_failures >= FAIL_FAST_AFTER:
+            detail = next(d for _, _, d in failures if d.startswith(PREPROCESS_FAILED))
+            raise GeovarioError(f"extract: {self.backbone.name}: preprocessing failed on the "
+                                f"first {self._preprocess_failures} decoded images and worked on "
+                                f"none ({detail}); a backbone problem, not bad images")
 
     def merge(self, parts: list[Path]) -> int:
         """Append the parts' shards (one per chunk) and skip logs in order; resumable."""

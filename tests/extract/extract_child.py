@@ -1,0 +1,22 @@
+"""Run ``geovario <args>`` with the fake backbone, for subprocess and torchrun tests.
+
+Usage: python extract_child.py extract --dataset ... --backbone fake-pool ...
+Environment: FAKE_DELAY_S, seconds the fake backbone sleeps per batch (default 0).
+"""
+
+import os
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import extract_testdata  # noqa: E402
+
+from geovario import cli  # noqa: E402
+
+if __name__ == "__main__":
+    delay_s = float(os.environ.get("FAKE_DELAY_S", "0"))
+    sys.modules["geovario.backbones"] = extract_testdata.fake_backbones_module(delay_s)
+    if "extract" not in cli.COMMANDS:
+        cli.COMMANDS = (*cli.COMMANDS, "extract")
+    sys.exit(cli.main(sys.argv[1:]))
