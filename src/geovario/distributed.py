@@ -107,6 +107,13 @@ def init_distributed(device: str | torch.device = "cpu", *,
     return env, device
 
 
+def resolve_device(device: str) -> str:
+    """``auto`` → ``cuda`` when a GPU is visible, else ``cpu``; anything else unchanged."""
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    return device
+
+
 def is_main_process() -> bool:
     """True on rank 0 of a process group, and in a plain single process."""
     return not dist.is_initialized() or dist.get_rank() == 0
@@ -122,3 +129,45 @@ def cleanup() -> None:
     """Leave the process group, if one was started."""
     if dist.is_initialized():
         dist.destroy_process_group()
+
+
+def rank() -> int:
+    """This process's rank (0 without a process group)."""
+    return dist.get_rank() if dist.is_initialized() else 0
+
+
+def world_size() -> int:
+    """Number of processes (1 without a process group)."""
+    return dist.get_world_size() if dist.is_initialized() else 1
+
+
+def all_gather(tensor: torch.Tensor) -> torch.Tensor:
+    """Every rank's equally shaped ``tensor`` concatenated along dim 0, without gradient."""
+    if world_size() == 1:
+        return tensor
+    parts = [torch.empty_like(tensor) for _ in range(world_size())]
+    dist.all_gather(parts, tensor.contiguous())
+    return torch.cat(parts)
+
+
+class _GatherWithGrad(torch.autograd.Function):
+    """all_gather whose backward sums every rank's gradient for this rank's share."""
+
+    @staticmethod
+    def forward(ctx, tensor: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        parts = [torch.empty_like(tensor) for _ in range(dist.get_world_size())]
+        dist.all_gather(parts, tensor.contiguous())
+        return tuple(parts)
+
+    @staticmethod
+    def backward(ctx, *grads: torch.Tensor) -> torch.Tensor:
+        grad = torch.stack(grads).contiguous()
+        dist.all_reduce(grad)
+        return grad[dist.get_rank()]
+
+
+def all_gather_with_grad(tensor: torch.Tensor) -> list[torch.Tensor]:
+    """Every rank's equally shaped ``tensor``; gradients flow back to the rank that made each."""
+    if world_size() == 1:
+        return [tensor]
+    return list(_GatherWithGrad.apply(tensor))

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from geovario.distributed import resolve_device
 from geovario.errors import GeovarioError
 from geovario.gallery import cached_gallery_embeddings, load_gallery, top_k
 from geovario.gallery.retrieval import weighted_mean_on_sphere
@@ -28,13 +29,6 @@ class Prediction:
     topk_probs: np.ndarray
 
 
-def pick_device(device: str) -> torch.device:
-    """``auto`` → CUDA when available, else the CPU."""
-    if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(device)
-
-
 class Predictor:
     """A trained run, ready to locate backbone features."""
 
@@ -42,7 +36,7 @@ class Predictor:
                  cache: bool = True, progress: bool = False):
         self.run_dir = Path(run_dir)
         self.model_config, _ = read_run_config(self.run_dir)
-        self.device = pick_device(device)
+        self.device = torch.device(resolve_device(device))
         model = GeoCLIP(self.model_config)
         load_weights(self.run_dir / WEIGHTS_NAME, model, self.model_config.to_dict())
         self.model = model.to(self.device).eval().requires_grad_(False)

@@ -10,10 +10,11 @@ import torch
 from tests.train.synthetic_store import smooth_features, sphere_points
 from torch.nn.parallel import DistributedDataParallel
 
+from geovario import distributed
 from geovario.losses import InfoNCELoss
 from geovario.models import GeoCLIP, ModelConfig
 from geovario.models.queue import SampleQueue
-from geovario.train import TrainConfig, collective
+from geovario.train import TrainConfig
 from geovario.train.data import Batch
 from geovario.train.step import contrastive_step
 
@@ -21,8 +22,8 @@ BATCH = 32
 
 
 def main(out: str) -> None:
-    device = collective.setup("cpu")
-    rank, world = collective.rank(), collective.world_size()
+    _, device = distributed.init_distributed("cpu")
+    rank, world = distributed.rank(), distributed.world_size()
     config = TrainConfig(batch_size=BATCH, queue_size=100, seed=0)
     model = GeoCLIP(ModelConfig(backbone="synthetic", feature_dim=16, init="scratch",
                                 sigmas=(1.0, 16.0), hidden=64, frequencies=16))
@@ -37,7 +38,7 @@ def main(out: str) -> None:
     generator = torch.Generator().manual_seed(7)
     out_step = contrastive_step(network, queue, InfoNCELoss(), batch, config, generator, device)
     out_step.loss.backward()
-    loss = collective.all_gather(out_step.loss.detach().reshape(1)).mean()
+    loss = distributed.all_gather(out_step.loss.detach().reshape(1)).mean()
     if rank == 0:
         grads = {name: p.grad.clone() for name, p in model.named_parameters()}
         torch.save({"loss": loss, "grads": grads, "queue": queue.state_dict(),

@@ -118,7 +118,8 @@ def loss_options(args: argparse.Namespace) -> dict:
 
 def run(args: argparse.Namespace) -> int:
     """Train, then print the last epoch's summary as JSON."""
-    from geovario.train import collective, train
+    from geovario import distributed
+    from geovario.train import train
 
     try:
         if args.resume:
@@ -127,8 +128,8 @@ def run(args: argparse.Namespace) -> int:
         else:
             model, config = configs_from_args(args, args.store)
             summary = train(args.out, model, config, progress=not args.quiet)
-        if collective.rank() == 0:
+        if distributed.rank() == 0:
             print(json.dumps(summary))
     finally:
-        collective.cleanup()
+        distributed.cleanup()
     return 0

@@ -17,14 +17,13 @@ import torch.nn.functional as F
 from torch.nn.parallel import DistributedDataParallel
 from tqdm.auto import tqdm
 
-from geovario import __version__
+from geovario import __version__, distributed
 from geovario.errors import GeovarioError
 from geovario.fileio import write_json_atomic
 from geovario.losses import build_loss
 from geovario.models import ModelConfig, build_model
 from geovario.models.queue import SampleQueue
 from geovario.store import open_store
-from geovario.train import collective
 from geovario.train.checkpoint import load_training_state, save_training_state, save_weights
 from geovario.train.config import TrainConfig
 from geovario.train.data import StoreBatches, split_rows
@@ -69,13 +68,13 @@ def train(run_dir: str | Path, model_config: ModelConfig | None = None,
         model_config, config = read_run_config(run_dir)
         if epochs is not None and epochs != config.epochs:
             config = replace(config, epochs=epochs)
-            if collective.rank() == 0:
+            if distributed.rank() == 0:
                 write_run_config(run_dir, model_config, config)
     elif (run_dir / CONFIG_NAME).exists():
         raise GeovarioError(f"{run_dir}: already holds a run; resume it with --resume or "
                             "choose another directory")
-    device = collective.setup(config.device)
-    rank, world = collective.rank(), collective.world_size()
+    _, device = distributed.init_distributed(distributed.resolve_device(config.device))
+    rank, world = distributed.rank(), distributed.world_size()
     main = rank == 0
     torch.manual_seed(config.seed)
     store = open_store(config.train_store)
@@ -123,7 +122,7 @@ def train(run_dir: str | Path, model_config: ModelConfig | None = None,
                                 position={"epoch": epoch, "batch": batch, "step": step,
                                           **_loss_state(loss_fn, refitter)},
                                 model_config=model_config.to_dict())
-        collective.barrier()
+        distributed.barrier()
 
     summary: dict = {}
     step = position["step"]
@@ -143,7 +142,7 @@ def train(run_dir: str | Path, model_config: ModelConfig | None = None,
             step += 1
             if refitter is not None and refitter.due(step):
                 refitter.refit(model, loss_fn, step, device)
-            loss = float(collective.all_gather(out.loss.detach().reshape(1)).mean())
+            loss = float(distributed.all_gather(out.loss.detach().reshape(1)).mean())
             losses.append(loss)
             seen += config.batch_size
             bar.update(1)
@@ -176,11 +175,11 @@ def _loss_state(loss_fn, refitter) -> dict:
 def fit_run_variogram(run_dir: Path, store, seed: int, progress: bool) -> Path:
     """Fit the store's variogram once (rank 0) into ``RUN_DIR/variogram.json``."""
     path = run_dir / "variogram.json"
-    if collective.rank() == 0 and not path.exists():
+    if distributed.rank() == 0 and not path.exists():
         from geovario.variogram.from_store import fit_store_variogram
 
         fit_store_variogram(store, seed=seed, progress=progress).save(path)
-    collective.barrier()
+    distributed.barrier()
     return path
 
 

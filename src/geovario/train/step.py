@@ -12,10 +12,10 @@ from dataclasses import dataclass
 
 import torch
 
+from geovario import distributed
 from geovario.geo.noise import jitter_coords
 from geovario.losses.base import ContrastiveInputs
 from geovario.models.queue import SampleQueue
-from geovario.train import collective
 from geovario.train.config import TrainConfig
 from geovario.train.data import Batch
 
@@ -36,12 +36,12 @@ def contrastive_step(model: torch.nn.Module, queue: SampleQueue, loss_fn: torch.
     Backbone features travel with the candidates when the loss asks for them
     (``loss_fn.needs_features``) or the config says so.
     """
-    rank, world_size = collective.rank(), collective.world_size()
+    rank, world_size = distributed.rank(), distributed.world_size()
     features = batch.features.to(device, non_blocking=True)
     coords = batch.coords.to(device, non_blocking=True)
-    global_coords = collective.all_gather(coords)
+    global_coords = distributed.all_gather(coords)
     track = config.track_features or getattr(loss_fn, "needs_features", False)
-    global_features = collective.all_gather(features) if track else None
+    global_features = distributed.all_gather(features) if track else None
 
     noisy_batch = jitter_coords(global_coords, config.batch_noise_m, generator)
     queue_coords, queue_features = queue.valid()
@@ -55,7 +55,7 @@ def contrastive_step(model: torch.nn.Module, queue: SampleQueue, loss_fn: torch.
     with torch.autocast(device.type, dtype=torch.bfloat16,
                         enabled=config.amp and device.type == "cuda"):
         image_emb, location_part, scale = model(features, padded)
-    parts = collective.all_gather_with_grad(location_part.float())
+    parts = distributed.all_gather_with_grad(location_part.float())
     location_emb = torch.cat([part[:len(s)] for part, s in zip(parts, share, strict=True)])
     logits = scale.float() * image_emb.float() @ location_emb.T
 
