@@ -161,20 +161,17 @@ def chord_km(chord: torch.Tensor) -> torch.Tensor:
     return torch.atan2(half.float(), cosine.float()).mul_(2 * EARTH_RADIUS_KM)
 
 
-def _pair_terms(fa: torch.Tensor, fb: torch.Tensor, dissimilarity: str, robust: bool,
-                rowwise: bool) -> tuple[torch.Tensor, torch.Tensor | None]:
-    """Dissimilarity (and ‖Δ‖^½ for Cressie–Hawkins) of all pairs of two blocks, or row by row.
+def _pair_terms(fa: torch.Tensor, fb: torch.Tensor, dissimilarity: str,
+                robust: bool) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """Dissimilarity (and ‖Δ‖^½ for Cressie–Hawkins) of all pairs of two blocks.
 
     Cosine features arrive L2-normalised, so d = 1 − f_a·f_b is one matrix product.
     Euclidean uses exact differences for D ≤ 3 (scalar fields stay exact in float64)
     and |a|² + |b|² − 2a·b beyond.
     """
     if dissimilarity == "cosine":
-        dot = (fa * fb).sum(-1) if rowwise else fa @ fb.T
-        return 1.0 - dot, None
-    if rowwise:
-        half_sq = 0.5 * ((fa - fb) ** 2).sum(-1)
-    elif fa.shape[1] <= 3:
+        return 1.0 - fa @ fb.T, None
+    if fa.shape[1] <= 3:
         half_sq = 0.5 * sum((fa[:, c, None] - fb[None, :, c]) ** 2 for c in range(fa.shape[1]))
     else:
         sq = (fa * fa).sum(1)[:, None] + (fb * fb).sum(1)[None, :] - 2.0 * (fa @ fb.T)
@@ -183,10 +180,8 @@ def _pair_terms(fa: torch.Tensor, fb: torch.Tensor, dissimilarity: str, robust: 
     return half_sq, root
 
 
-def _chords(ua: torch.Tensor, ub: torch.Tensor, rowwise: bool) -> torch.Tensor:
-    """Chords between unit vectors from exact coordinate differences (no cancellation)."""
-    if rowwise:
-        return torch.linalg.vector_norm(ua - ub, dim=-1)
+def _chords(ua: torch.Tensor, ub: torch.Tensor) -> torch.Tensor:
+    """Chords between two blocks of unit vectors, from exact coordinate differences."""
     return torch.cdist(ua, ub, compute_mode="donot_use_mm_for_euclid_dist")
 
 
@@ -203,7 +198,8 @@ def empirical_variogram(coords_deg, values, *, bins: int = 15, max_km: float | N
             to half the largest distance in a 2,000-point sample.
         dissimilarity: ``cosine`` or ``euclidean`` (see the module docstring).
         estimator: ``matheron`` or ``cressie`` (Cressie–Hawkins, euclidean only).
-        pairs: when given, estimate from this many uniformly sampled pairs instead of all.
+        pairs: when given, estimate from about this many uniformly sampled pairs (whole
+            blocks of ``chunk_size`` rows) instead of all.
         feature_dtype: dtype of the feature products; default float64 for D ≤ 3 (exact),
             float32 beyond (one float32 matrix product per tile).
 
@@ -270,9 +266,8 @@ def _all_pairs(acc, units, feats, dissimilarity, robust, chunk, progress) -> Non
     starts = range(0, n, chunk)
     tiles = [(a, b) for a in starts for b in starts if b >= a]
     for a, b in tqdm(tiles, desc="variogram pairs", unit="tile", disable=not progress):
-        chord = _chords(units[a:a + chunk], units[b:b + chunk], rowwise=False)
-        d, root = _pair_terms(feats[a:a + chunk], feats[b:b + chunk], dissimilarity, robust,
-                              rowwise=False)
+        chord = _chords(units[a:a + chunk], units[b:b + chunk])
+        d, root = _pair_terms(feats[a:a + chunk], feats[b:b + chunk], dissimilarity, robust)
         keep = None
         if a == b:
             keep = torch.ones_like(chord, dtype=torch.bool).triu_(diagonal=1)
@@ -281,25 +276,26 @@ def _all_pairs(acc, units, feats, dissimilarity, robust, chunk, progress) -> Non
 
 def _sampled_pairs(acc, units, feats, dissimilarity, robust, pairs, seed, chunk,
                    progress) -> None:
-    """Draw ``pairs`` pairs (i, j), i ≠ j, uniformly with replacement.
+    """Estimate from about ``pairs`` random pairs, drawn as random blocks of rows.
 
-    That is a uniform sample of the unordered pairs, so each bin's mean estimates the
-    all-pairs mean without bias.
+    Each step draws two blocks of rows uniformly with replacement and takes every pair
+    between them (pairs of a row with itself are dropped). Every such pair is a uniform
+    draw from all pairs, so each bin's mean estimates the all-pairs mean without bias,
+    and a block of pairs costs one matrix product, as in the exact path.
     """
     if pairs < 1:
         raise GeovarioError(f"variogram: pairs must be at least 1, got {pairs}")
     n = len(units)
     generator = torch.Generator().manual_seed(seed)
-    # Pairs per step: a tile's worth, but at most ~2^26 gathered feature values per side.
-    step = max(1024, min(chunk * chunk, 2**26 // feats.shape[1]))
     with tqdm(total=pairs, desc="variogram pairs", unit="pair", unit_scale=True,
               disable=not progress) as bar:
-        for start in range(0, pairs, step):
-            size = min(step, pairs - start)
-            i = torch.randint(n, (size,), generator=generator)
-            j = (i + torch.randint(1, n, (size,), generator=generator)) % n
-            i, j = i.to(units.device), j.to(units.device)
-            chord = _chords(units[i], units[j], rowwise=True)
-            d, root = _pair_terms(feats[i], feats[j], dissimilarity, robust, rowwise=True)
-            acc.add(chord, d, root)
-            bar.update(size)
+        done = 0
+        while done < pairs:
+            columns = min(chunk, -(-(pairs - done) // chunk))
+            rows_a = torch.randint(n, (chunk,), generator=generator).to(units.device)
+            rows_b = torch.randint(n, (columns,), generator=generator).to(units.device)
+            chord = _chords(units[rows_a], units[rows_b])
+            d, root = _pair_terms(feats[rows_a], feats[rows_b], dissimilarity, robust)
+            acc.add(chord, d, root, keep=rows_a[:, None] != rows_b[None, :])
+            done += chunk * columns
+            bar.update(chunk * columns)
