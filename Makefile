@@ -31,6 +31,11 @@ test: $(STAMP) lint
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_metrics.py
 	$(BIN)/python benchmarks/bench_variogram.py
+	$(BIN)/python benchmarks/bench_geoclip.py
+	$(BIN)/python benchmarks/bench_loss.py
+	$(BIN)/python benchmarks/bench_extract.py
+	$(BIN)/python benchmarks/bench_bluemarble.py
+	$(BIN)/python benchmarks/bench_serve.py
 
 clean:
 	rm -rf $(VENV) demo-out

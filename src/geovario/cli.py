@@ -14,7 +14,7 @@ from geovario.errors import GeovarioError
 
 COMMANDS = (
     "ablate", "bluemarble", "demo", "download", "evaluate", "extract", "metrics", "predict",
-    "store", "train", "variogram",
+    "serve", "store", "train", "variogram",
 )
 
 

@@ -73,6 +73,9 @@ class Predictor:
         """
         if k < 1 or (refine is not None and refine < 1):
             raise GeovarioError(f"predict: top-k and refine must be >= 1, got {k}, {refine}")
+        if max(k, refine or 1) > len(self.gallery):
+            raise GeovarioError(f"predict: top-k {max(k, refine or 1)} exceeds the "
+                                f"{len(self.gallery)} locations of gallery {self.gallery.name}")
         features = torch.as_tensor(np.asarray(features, dtype=np.float32))
         if features.ndim != 2 or features.shape[1] != self.model_config.feature_dim:
             raise GeovarioError(f"predict: features of shape {tuple(features.shape)}, the run "

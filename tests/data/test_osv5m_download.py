@@ -116,7 +116,6 @@ def test_offline_listing_asks_for_explicit_shards(tmp_path, monkeypatch):
 
 
 def test_download_command(hub, tmp_path, monkeypatch, capsys):
-    monkeypatch.setattr("geovario.cli.COMMANDS", ("download",))
     root = tmp_path / "data"
     assert main(["download", "osv5m", "--root", str(root), "--split", "train",
                  "--shards", "0-1"]) == 0
@@ -132,6 +131,5 @@ def test_download_command(hub, tmp_path, monkeypatch, capsys):
     (["--split", "val", "--shards", "0"], "osv5m: unknown split 'val' (choose from train, test)"),
 ])
 def test_download_command_errors_are_one_line(hub, tmp_path, monkeypatch, capsys, argv, message):
-    monkeypatch.setattr("geovario.cli.COMMANDS", ("download",))
     assert main(["download", "osv5m", "--root", str(tmp_path), *argv]) == 2
     assert capsys.readouterr().err == f"geovario download: error: {message}\n"

@@ -17,6 +17,4 @@ from geovario import cli  # noqa: E402
 if __name__ == "__main__":
     delay_s = float(os.environ.get("FAKE_DELAY_S", "0"))
     sys.modules["geovario.backbones"] = extract_testdata.fake_backbones_module(delay_s)
-    if "extract" not in cli.COMMANDS:
-        cli.COMMANDS = (*cli.COMMANDS, "extract")
     sys.exit(cli.main(sys.argv[1:]))

@@ -18,7 +18,6 @@ def test_extract_a_small_blue_marble_build(tmp_path, monkeypatch, capsys):
     build = tmp_path / "bm"
     build_bluemarble(build, BuildConfig(train=12, test=4, test_regions=2), progress=False)
     monkeypatch.setitem(sys.modules, "geovario.backbones", fake_backbones_module())
-    monkeypatch.setattr(cli, "COMMANDS", ("extract",))
     assert cli.main(["extract", "--dataset", "bluemarble", "--root", str(build), "--split",
                      "test", "--backbone", FAKE_NAME, "--out", str(tmp_path / "store"),
                      "--workers", "0", "--no-progress"]) == 0

@@ -15,7 +15,6 @@ from geovario.store import open_store
 
 @pytest.fixture
 def geovario(monkeypatch, capsys):
-    monkeypatch.setattr(cli, "COMMANDS", ("extract",))
 
     def run(*argv):
         code = cli.main(["extract", *map(str, argv), "--no-progress"])

@@ -1,7 +1,8 @@
-"""``geovario predict``: top-k locations of images already embedded in a feature store."""
+"""``geovario predict``: top-k locations of image files, or of images already in a feature store."""
 
 import argparse
 import json
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -13,15 +14,20 @@ def register(subparsers) -> None:
     """Add the ``predict`` command."""
     parser = subparsers.add_parser(
         "predict", help="top-k locations with probabilities",
-        description="Locate images of a feature store with a trained run: the top-k gallery "
-        "locations and their probabilities.")
+        description="Locate photos with a trained run: the top-k gallery locations, their "
+        "probabilities and the nearest named place. Give image files (embedded with the "
+        "run's own backbone) or --store for images already embedded in a feature store.")
     parser.add_argument("run_dir", type=Path)
-    parser.add_argument("--store", type=Path, required=True, help="store holding the images")
+    parser.add_argument("images", type=Path, nargs="*", metavar="IMAGE",
+                        help="image files; unreadable ones are reported and skipped")
+    parser.add_argument("--store", type=Path, default=None,
+                        help="feature store holding the images (instead of image files)")
     parser.add_argument("--ids", default=None,
-                        help="comma-separated image ids (default: every image of the store)")
+                        help="with --store: comma-separated image ids (default: every image)")
     parser.add_argument("--top-k", type=int, default=5)
     parser.add_argument("--gallery", default="geoclip",
                         help="geoclip (published 100K), store:DIR, or a CSV of coordinates")
+    parser.add_argument("--batch-size", type=int, default=16, help="images embedded at once")
     parser.add_argument("--device", default="auto")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.set_defaults(func=run)
@@ -44,31 +50,88 @@ def select_rows(ids: np.ndarray, wanted: str | None, source: str) -> np.ndarray:
     return np.array([position[name] for name in names], dtype=np.int64)
 
 
+def check_inputs(args: argparse.Namespace) -> None:
+    """Image files or a store, not both, not neither; --ids only with a store.
+
+    Raises:
+        GeovarioError: "predict: give image files or --store DIR", "... not both",
+            "predict: --ids needs --store", or "predict: --top-k and --batch-size must
+            be >= 1".
+    """
+    if bool(args.images) == (args.store is not None):
+        raise GeovarioError("predict: give image files or --store DIR"
+                            + (", not both" if args.images else ""))
+    if args.ids is not None and args.store is None:
+        raise GeovarioError("predict: --ids needs --store (image files are named directly)")
+    if args.top_k < 1 or args.batch_size < 1:
+        raise GeovarioError(f"predict: --top-k and --batch-size must be >= 1, got "
+                            f"{args.top_k} and {args.batch_size}")
+
+
+def store_results(predictor, store, rows: np.ndarray, k: int) -> list[dict]:
+    """One ``{"id", "predictions"}`` entry per selected row of an open store."""
+    from geovario.imagepredict import place_names
+
+    predictor.check_backbone(store.backbone, str(store.path))
+    out = predictor.predict(store.features(rows), k=k)
+    names = iter(place_names(out.topk_coords.reshape(-1, 2)))
+    return [{"id": str(store.ids[row]),
+             "predictions": [{"latitude": float(lat), "longitude": float(lon),
+                              "probability": float(p), "place": next(names)}
+                             for (lat, lon), p in zip(out.topk_coords[i], out.topk_probs[i],
+                                                      strict=True)]}
+            for i, row in enumerate(rows)]
+
+
 def run(args: argparse.Namespace) -> int:
-    """Predict and print one block (or one JSON list entry) per image."""
+    """Predict and print one block (or one JSON list entry) per image.
+
+    Exit code 0 when at least one image was located, 2 when every image file failed.
+
+    Raises:
+        GeovarioError: any of :func:`check_inputs`, "predict: --top-k K is more than the N
+            locations of gallery G", or the run's, store's or backbone's own errors.
+    """
+    from geovario.imagepredict import load_run_backbone, predict_images
     from geovario.predict import Predictor
     from geovario.store import open_store
 
-    store = open_store(args.store)
-    rows = select_rows(store.ids, args.ids, str(store.path))
+    check_inputs(args)
+    if args.store is not None:
+        store = open_store(args.store)
+        rows = select_rows(store.ids, args.ids, str(store.path))
     predictor = Predictor(args.run_dir, gallery=args.gallery, device=args.device)
-    predictor.check_backbone(store.backbone, str(store.path))
-    out = predictor.predict(store.features(rows), k=args.top_k)
-    results = [
-        {"id": str(store.ids[row]),
-         "predictions": [{"latitude": float(lat), "longitude": float(lon),
-                          "probability": float(p)}
-                         for (lat, lon), p in zip(out.topk_coords[i], out.topk_probs[i],
-                                                  strict=True)]}
-        for i, row in enumerate(rows)
-    ]
+    if args.top_k > len(predictor.gallery):
+        raise GeovarioError(f"predict: --top-k {args.top_k} is more than the "
+                            f"{len(predictor.gallery)} locations of gallery "
+                            f"{predictor.gallery.name}")
+    if args.store is not None:
+        results = store_results(predictor, store, rows, args.top_k)
+    else:
+        backbone = load_run_backbone(predictor)
+        results = [r.to_dict() for r in predict_images(
+            predictor, backbone, args.images, k=args.top_k, batch_size=args.batch_size,
+            progress=len(args.images) > args.batch_size)]
+    failed = sum("error" in result for result in results)
     if args.json:
-        print(json.dumps({"run": str(args.run_dir), "gallery": predictor.gallery.name,
-                          "results": results}))
-        return 0
+        print(json.dumps({"run": str(args.run_dir), "backbone": predictor.backbone,
+                          "gallery": predictor.gallery.name, "results": results}))
+    else:
+        print_text(results)
+    if failed:
+        print(f"geovario predict: {failed} of {len(results)} images could not be used",
+              file=sys.stderr)
+    return 2 if results and failed == len(results) else 0
+
+
+def print_text(results: list[dict]) -> None:
+    """A block per image: its name, then one line per guess; a failed image is one line."""
     for result in results:
-        print(result["id"])
+        name = result.get("id", result.get("image"))
+        if "error" in result:
+            print(f"{name}: error: {result['error']}")
+            continue
+        print(name)
         for rank, p in enumerate(result["predictions"], start=1):
             print(f"  {rank}. {p['latitude']:9.4f} {p['longitude']:10.4f}  "
-                  f"p = {p['probability']:.4f}")
-    return 0
+                  f"p = {p['probability']:.4f}  {p['place']}")
