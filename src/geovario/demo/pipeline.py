@@ -13,6 +13,7 @@ from pathlib import Path
 
 from geovario.ablation.run import train_and_evaluate
 from geovario.demo.settings import FULL, QUICK, DemoSettings
+from geovario.fileio import write_json_atomic
 from geovario.models import ModelConfig
 from geovario.store import open_store
 from geovario.train import TrainConfig
@@ -21,6 +22,7 @@ from geovario.variogram.from_store import fit_store_variogram
 from geovario.variogram.plot import plot_variogram
 
 MODELS = {"infonce": ("infonce", {}), "semivariogram": ("semivariogram", {})}
+EXTRACTED = "extracted.txt"  # marks a finished extraction of both splits
 
 
 @dataclass
@@ -32,23 +34,38 @@ class DemoResult:
     variogram: FittedVariogram
     metrics: dict[str, dict]
     timings: dict[str, float] = field(default_factory=dict)
+    reused: set[str] = field(default_factory=set)
 
 
 class Stopwatch:
-    """Times named stages and prints where the demo is."""
+    """Times named stages and prints where the demo is.
 
-    def __init__(self, progress: bool):
+    A rerun that reuses a stage reports the time the stage took when it did its work,
+    marked as reused.
+    """
+
+    def __init__(self, path: Path, progress: bool):
+        self.path, self.progress = path, progress
+        self.previous = json.loads(path.read_text()) if path.exists() else {}
         self.timings: dict[str, float] = {}
-        self.progress = progress
+        self.reused: set[str] = set()
 
-    def run(self, name: str, work):
-        """Run ``work()`` as stage ``name`` and record its seconds."""
+    def run(self, name: str, work, *, built: bool = False):
+        """Run ``work()`` as stage ``name``; ``built`` says its output was already there."""
         if self.progress:
-            print(f"demo: {name} ...", flush=True)
+            print(f"demo: {name}{' (reusing it)' if built else ''} ...", flush=True)
         start = time.perf_counter()
         result = work()
-        self.timings[name] = time.perf_counter() - start
+        seconds = time.perf_counter() - start
+        if built and name in self.previous:
+            self.reused.add(name)
+            seconds = self.previous[name]
+        self.timings[name] = seconds
         return result
+
+    def save(self) -> None:
+        """Write the timings for the next run."""
+        write_json_atomic(self.path, self.timings)
 
 
 def run_demo(out: str | Path = "demo-out", *, quick: bool = False, device: str = "cpu",
@@ -58,19 +75,22 @@ def run_demo(out: str | Path = "demo-out", *, quick: bool = False, device: str =
 
     settings = QUICK if quick else FULL
     out = Path(out)
-    clock = Stopwatch(progress)
-    data = clock.run("build the Blue Marble benchmark", lambda: build_data(out, settings,
-                                                                           progress))
+    clock = Stopwatch(out / "timings.json", progress)
+    data = clock.run("build the Blue Marble benchmark",
+                     lambda: build_data(out, settings, progress),
+                     built=(out / "bluemarble" / "bluemarble.json").exists())
     stores = clock.run("extract EfficientNet-Lite0 features",
                        lambda: extract(data, out / "features", settings, device, workers,
-                                       progress))
+                                       progress),
+                       built=(out / "features" / EXTRACTED).exists())
     variogram = clock.run("fit the semivariogram", lambda: fit_variogram_once(
-        stores["train"], out, settings, progress))
+        stores["train"], out, settings, progress), built=(out / "variogram.json").exists())
     model_config = ModelConfig(backbone=open_store(stores["train"]).backbone,
                                feature_dim=open_store(stores["train"]).dim, init="geoclip",
                                seed=settings.seed)
     base = TrainConfig(train_store=str(stores["train"]), epochs=settings.epochs,
                        batch_size=settings.batch_size, queue_size=settings.queue_size,
+                       lr=settings.lr,
                        seed=settings.seed, device=device, checkpoint_every=50)
     metrics = {}
     for name, (loss, options) in MODELS.items():
@@ -81,10 +101,11 @@ def run_demo(out: str | Path = "demo-out", *, quick: bool = False, device: str =
                                   train_and_evaluate(out / "runs" / n, model_config, c,
                                                      test_store=stores["test"],
                                                      gallery=settings.gallery,
-                                                     progress=progress))
-    result = DemoResult(out, settings, variogram, metrics, clock.timings)
+                                                     progress=progress),
+                                  built=(out / "runs" / name / "evaluation.json").exists())
+    result = DemoResult(out, settings, variogram, metrics, clock.timings, clock.reused)
     clock.run("write the report", lambda: write_report(result, data))
-    (out / "timings.json").write_text(json.dumps(clock.timings, indent=2))
+    clock.save()
     return result
 
 
@@ -112,6 +133,7 @@ def extract(data: Path, folder: Path, settings: DemoSettings, device: str, worke
                                   batch_size=32, workers=workers, progress=progress)
         if progress:
             print(report.summary())
+    (folder / EXTRACTED).write_text("both splits extracted\n")
     return stores
 
 

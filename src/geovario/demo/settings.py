@@ -13,13 +13,16 @@ class DemoSettings:
     epochs: int
     batch_size: int
     queue_size: int
+    #: The image head starts from scratch (1280-d features), so the demo's few hundred
+    #: steps need a larger learning rate than GeoCLIP's 3e-5 for millions of images.
+    lr: float = 3e-4
     backbone: str = "efficientnet-lite0"
     gallery: str = "geoclip"
     seed: int = 0
     examples: int = 4
 
 
-FULL = DemoSettings(train_images=5000, test_images=1000, pixels=64, epochs=3,
-                    batch_size=256, queue_size=4096)
+FULL = DemoSettings(train_images=5000, test_images=1000, pixels=64, epochs=6,
+                    batch_size=256, queue_size=1024)
 QUICK = DemoSettings(train_images=400, test_images=100, pixels=32, epochs=2,
                      batch_size=64, queue_size=256)
