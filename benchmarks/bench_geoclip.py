@@ -16,7 +16,6 @@ Usage: python benchmarks/bench_geoclip.py [--quick]
 
 import argparse
 import tempfile
-import time
 import warnings
 from pathlib import Path
 
@@ -24,13 +23,12 @@ import numpy as np
 import torch
 from torch import nn
 
+from common import timed
+from geovario.geo import uniform_sphere_points
+
 warnings.filterwarnings("ignore")
 BATCH, QUEUE = 256, 4096
 
-
-def sphere_points(n: int, seed: int) -> np.ndarray:
-    rng = np.random.default_rng(seed)
-    return np.stack([np.degrees(np.arcsin(rng.uniform(-1, 1, n))), rng.uniform(-180, 180, n)], 1)
 
 
 class PackageModel(nn.Module):
@@ -71,19 +69,11 @@ class PackageModel(nn.Module):
         return self.gps_gallery[top.indices], top.values
 
 
-def timed(fn, repeat=1):
-    best = float("inf")
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - start)
-    return best
-
 
 def make_store(path: Path, n: int, seed: int) -> np.ndarray:
     from geovario.store import StoreWriter
 
-    coords = sphere_points(n, seed)
+    coords = uniform_sphere_points(n, seed)
     features = np.random.default_rng(seed).normal(size=(n, 768)).astype(np.float32)
     with StoreWriter(path, backbone="clip:openai/clip-vit-large-patch14", dim=768) as writer:
         writer.append([str(i) for i in range(n)], coords, features)
@@ -116,7 +106,7 @@ def training_rows(root: Path, package: PackageModel, steps: int) -> list[tuple]:
     warmup = QUEUE // BATCH
     n = BATCH * (warmup + steps)
     features = make_store(root / "train", n, 1)
-    coords = torch.from_numpy(sphere_points(n, 1).astype(np.float32))
+    coords = torch.from_numpy(uniform_sphere_points(n, 1).astype(np.float32))
     loader = torch.utils.data.DataLoader(
         torch.utils.data.TensorDataset(torch.from_numpy(features[:BATCH * steps]),
                                        coords[:BATCH * steps]),
@@ -131,7 +121,7 @@ def training_rows(root: Path, package: PackageModel, steps: int) -> list[tuple]:
     full = [r["samples_per_s"] for r in log if r.get("step", 0) > warmup and "loss" in r]
     ours = BATCH / float(np.median(full))
     encoder = build_model(ModelConfig()).location_encoder
-    points = torch.from_numpy(sphere_points(BATCH + QUEUE, 2).astype(np.float32))
+    points = torch.from_numpy(uniform_sphere_points(BATCH + QUEUE, 2).astype(np.float32))
     encoder_s = timed(lambda: encoder(points).sum().backward(), 2)
     return [(f"train step, batch {BATCH}, queue {QUEUE} full, GPS noise on in geovario "
              f"(samples/s: package {BATCH / theirs:.0f}, geovario {BATCH / ours:.0f})",
@@ -148,7 +138,7 @@ def evaluation_rows(run: Path, root: Path, package: PackageModel, subset: int) -
 
     n = 10_000
     make_store(root / "test", n, 3)
-    truth = sphere_points(n, 3)
+    truth = uniform_sphere_points(n, 3)
     predictor = Predictor(run, device="cpu")
     ours = timed(lambda: evaluate(predictor, root / "test"))
     features = torch.from_numpy(np.random.default_rng(3).normal(size=(subset, 768))

