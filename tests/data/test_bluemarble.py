@@ -16,11 +16,11 @@ import geovario.cli
 from geovario.data import bluemarble, places
 from geovario.data.bluemarble import (
     BuildConfig,
-    EquirectangularImage,
     build_bluemarble,
     default_separation_km,
     load_bmng,
 )
+from geovario.data.equirect import EquirectangularImage
 from geovario.data.places import jitter, offsets_to_latlon, split_places
 from geovario.errors import GeovarioError
 from geovario.geo import haversine_km, pairwise_km
@@ -101,7 +101,7 @@ def test_zip_shards_hold_decodable_jpegs_named_shard_slash_id(built):
     manifest = json.loads((built / "bluemarble.json").read_text())
     assert manifest["params"]["min_separation_km"] == 446.0
     assert manifest["counts"] == {"train": 200, "test": 50}
-    assert not list(built.rglob("*.tmp"))
+    assert not list(built.rglob(".tmp-*"))
 
 
 def test_each_image_is_the_patch_at_its_own_coordinates(built):

