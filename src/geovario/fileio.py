@@ -7,11 +7,14 @@ predictions, reports) goes through :func:`atomic_write`: a temporary sibling nam
 
 import importlib.resources
 import json
+import math
 import os
 import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
+
+import numpy as np
 
 TEMP_PREFIX = ".tmp-"
 
@@ -47,6 +50,14 @@ def atomic_write(path: Path, write: Callable[[BinaryIO], object]) -> None:
 def write_bytes_atomic(path: Path, data: bytes) -> None:
     """Atomically write bytes."""
     atomic_write(path, lambda handle: handle.write(data))
+
+
+def finite_or_none(value):
+    """NaN and infinities become None (JSON null); numpy floats become floats."""
+    if isinstance(value, float | np.floating):
+        value = float(value)
+        return value if math.isfinite(value) else None
+    return value
 
 
 def write_json_atomic(path: Path, data: dict) -> None:

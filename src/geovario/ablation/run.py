@@ -13,7 +13,7 @@ import numpy as np
 from geovario.ablation.variants import VARIANTS
 from geovario.errors import GeovarioError
 from geovario.evaluate import evaluate
-from geovario.fileio import write_json_atomic
+from geovario.fileio import finite_or_none, write_json_atomic
 from geovario.models import ModelConfig
 from geovario.predict import Predictor
 from geovario.store import open_store
@@ -73,13 +73,8 @@ def train_and_evaluate(run_dir: Path, model_config: ModelConfig, config: TrainCo
     predictor = Predictor(run_dir, gallery=gallery, device=config.device, progress=progress)
     metrics = evaluate(predictor, test_store, predictions_csv=run_dir / "predictions.csv",
                        progress=progress)
-    write_json_atomic(done, _jsonable(metrics))
+    write_json_atomic(done, {k: finite_or_none(v) for k, v in metrics.items()})
     return metrics
-
-
-def _jsonable(metrics: dict) -> dict:
-    return {k: (None if isinstance(v, float) and not np.isfinite(v) else v)
-            for k, v in metrics.items()}
 
 
 def summarize(results: dict[str, list[dict]]) -> dict[str, dict[str, tuple[float, float]]]:

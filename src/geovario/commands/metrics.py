@@ -8,6 +8,7 @@ import argparse
 import json
 import math
 
+from geovario.fileio import finite_or_none
 from geovario.metrics import align_on_id, compute_metrics, read_predictions, read_truth
 
 
@@ -41,14 +42,9 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _finite_or_none(value):
-    """NaN (a level without any true label) becomes None, i.e. JSON null."""
-    return None if isinstance(value, float) and math.isnan(value) else value
-
-
 def to_json(result: dict) -> str:
     """One strict JSON object (no NaN literals), keys in the metrics' order."""
-    return json.dumps({key: _finite_or_none(value) for key, value in result.items()},
+    return json.dumps({key: finite_or_none(value) for key, value in result.items()},
                       allow_nan=False)
 
 

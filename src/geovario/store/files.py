@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from geovario.errors import GeovarioError
-from geovario.fileio import TEMP_PREFIX, atomic_write, fsync_dir  # noqa: F401 (re-exported)
+from geovario.fileio import TEMP_PREFIX
 
 try:  # POSIX only; elsewhere concurrent writers are simply not detected.
     import fcntl

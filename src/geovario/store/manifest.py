@@ -12,7 +12,7 @@ from typing import Any
 
 from geovario import __version__
 from geovario.errors import GeovarioError
-from geovario.store.files import atomic_write
+from geovario.fileio import atomic_write
 
 MANIFEST_NAME = "manifest.json"
 FORMAT_NAME = "geovario-feature-store"

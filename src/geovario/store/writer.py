@@ -17,15 +17,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from geovario.errors import GeovarioError
+from geovario.fileio import TEMP_PREFIX, atomic_write
 from geovario.geo import validate_coords
-from geovario.store.files import (
-    TEMP_PREFIX,
-    DirectoryLock,
-    atomic_write,
-    remove_orphans,
-    shard_file_names,
-    shard_number,
-)
+from geovario.store.files import DirectoryLock, remove_orphans, shard_file_names, shard_number
 from geovario.store.manifest import (
     MANIFEST_NAME,
     Manifest,

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from geovario.errors import GeovarioError
-from geovario.fileio import write_json_atomic
+from geovario.fileio import finite_or_none, write_json_atomic
 from geovario.variogram.empirical import EmpiricalVariogram
 from geovario.variogram.models import get_model
 
@@ -66,9 +66,9 @@ class FittedVariogram:
             "range_convention": RANGE_CONVENTION,
             "formula": get_model(self.model).formula,
             "fit": {"weighting": self.weighting, "min_pairs": self.min_pairs,
-                    "rss": _finite_or_none(self.rss), "aic": _finite_or_none(self.aic),
+                    "rss": finite_or_none(self.rss), "aic": finite_or_none(self.aic),
                     "range_at_bound": self.range_at_bound,
-                    "candidates_aic": {k: _finite_or_none(v) for k, v in self.candidates.items()}},
+                    "candidates_aic": {k: finite_or_none(v) for k, v in self.candidates.items()}},
             "bins": [],
         }
         emp = self.empirical
@@ -76,8 +76,8 @@ class FittedVariogram:
             out["n_points"] = emp.n_points
             out["sampled_pairs"] = emp.sampled_pairs
             out["bins"] = [
-                {"lag_km": _finite_or_none(emp.lag_km[k]), "gamma": _finite_or_none(emp.gamma[k]),
-                 "pairs": int(emp.pairs[k]), "spread": _finite_or_none(emp.spread[k]),
+                {"lag_km": finite_or_none(emp.lag_km[k]), "gamma": finite_or_none(emp.gamma[k]),
+                 "pairs": int(emp.pairs[k]), "spread": finite_or_none(emp.spread[k]),
                  "low_km": float(emp.bin_edges_km[k]), "high_km": float(emp.bin_edges_km[k + 1])}
                 for k in range(len(emp.pairs))
             ]
@@ -146,10 +146,6 @@ class FittedVariogram:
         except (json.JSONDecodeError, UnicodeDecodeError) as error:
             raise GeovarioError(f"{path}: not valid JSON ({error})") from None
         return cls.from_dict(data, source=str(path))
-
-def _finite_or_none(value) -> float | None:
-    value = float(value)
-    return value if math.isfinite(value) else None
 
 def _none_to_nan(value) -> float:
     return math.nan if value is None else float(value)
