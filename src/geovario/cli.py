@@ -10,6 +10,7 @@ import importlib
 import sys
 
 from geovario import __version__
+from geovario.allocator import keep_freed_memory
 from geovario.errors import GeovarioError
 
 COMMANDS = (
@@ -34,6 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Run one command; bad input ends in a one-line error and exit code 2."""
+    keep_freed_memory()
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args) or 0)

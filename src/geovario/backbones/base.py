@@ -15,6 +15,7 @@ from collections.abc import Callable
 import torch
 from PIL import Image
 
+from geovario.allocator import keep_freed_memory
 from geovario.backbones.transform import ImageTransform
 from geovario.errors import GeovarioError
 
@@ -40,15 +41,23 @@ class Backbone(abc.ABC):
         model: the frozen ``torch.nn.Module``, in eval mode on ``device``.
     """
 
+    #: Convolution networks run faster with channels-last (NHWC) tensors on CPU and GPU.
+    channels_last: bool = False
+
     def __init__(self, *, name: str, dim: int, model: torch.nn.Module, transform: ImageTransform,
                  weights: dict, device: torch.device, dtype: torch.dtype) -> None:
+        keep_freed_memory()  # activations are reused batch after batch, not faulted in anew
         self.name = name
         self.dim = dim
         self.transform = transform
         self.preprocessing = {**transform.describe(), **weights}
         self.device = device
         self.dtype = dtype
-        self.model = model.eval().requires_grad_(False).to(device)
+        self.model = model.eval().requires_grad_(False).to(device, memory_format=self._layout)
+
+    @property
+    def _layout(self) -> torch.memory_format:
+        return torch.channels_last if self.channels_last else torch.contiguous_format
 
     def preprocess(self, image: Image.Image) -> torch.Tensor:
         """Turn one PIL image (any mode) into the (3, H, W) float32 CPU tensor ``embed`` takes."""
@@ -69,7 +78,8 @@ class Backbone(abc.ABC):
                                 f"got shape {tuple(batch.shape)}")
         with torch.inference_mode(), torch.autocast(self.device.type, dtype=self.dtype,
                                                     enabled=self.dtype != torch.float32):
-            features = self.forward(batch.to(self.device, torch.float32, non_blocking=True))
+            features = self.forward(batch.to(self.device, torch.float32, non_blocking=True,
+                                             memory_format=self._layout))
         return features.float().cpu().clone()
 
     @abc.abstractmethod

@@ -41,6 +41,8 @@ class EfficientNetLite0(Backbone):
     checked against the reference implementation.
     """
 
+    channels_last = True
+
     def __init__(self, device: torch.device, dtype: torch.dtype) -> None:
         model = EfficientNet.from_name(NAME)
         state = torch.load(weights_path(), map_location="cpu", weights_only=True)
