@@ -1,4 +1,5 @@
 import math
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -8,11 +9,16 @@ import torch.nn.functional as F
 from geovario.errors import GeovarioError
 from geovario.geo import haversine_km
 from geovario.losses import ContrastiveInputs, InfoNCELoss, SemivariogramContrastiveLoss
-from geovario.variogram import FittedVariogram
+from geovario.variogram import EmpiricalVariogram, FittedVariogram
 
 # Exponential model: nugget 0.1, partial sill 0.5 (sill 0.6), practical range 500 km.
 VARIOGRAM = FittedVariogram(model="exponential", nugget=0.1, partial_sill=0.5, range_km=500.0)
 KM_PER_DEGREE = math.pi * 6371 / 180
+
+
+def sv_loss(variogram=VARIOGRAM, **options):
+    """The loss with no hard-negative margin unless asked (VARIOGRAM has no bins)."""
+    return SemivariogramContrastiveLoss(variogram, **{"hard_margin": 0.0, **options})
 
 
 def unit(angle):
@@ -40,7 +46,7 @@ def weights(loss, inputs):
 
 
 def test_identical_features_at_zero_km_get_the_smallest_weight():
-    loss = SemivariogramContrastiveLoss(VARIOGRAM)
+    loss = sv_loss()
     w = weights(loss, inputs_for([0.0, 100.0, 5000.0], [0.0, 0.0, 1.0]))
     # γ(0) = nugget = 0.1 ≥ d = 0 → false negative; w = 1 − (1 − γ(0)/sill) = 0.1 / 0.6.
     assert w[0] == pytest.approx(0.1 / 0.6, rel=1e-6)  # float32 weights
@@ -48,7 +54,7 @@ def test_identical_features_at_zero_km_get_the_smallest_weight():
 
 
 def test_identical_features_far_beyond_the_range_are_hard():
-    loss = SemivariogramContrastiveLoss(VARIOGRAM, hard_strength=1.0, max_weight=5.0)
+    loss = sv_loss(hard_strength=1.0, max_weight=5.0)
     (w,) = weights(loss, inputs_for([5000.0], [0.0]))
     gamma = 0.1 + 0.5 * (1 - math.exp(-3 * 5000 / 500))
     # residual (γ − 0) / sill; weight exp(β · residual) under the bound.
@@ -60,14 +66,14 @@ def test_exactly_expected_dissimilarity_beyond_the_range_keeps_weight_one():
     h = 2000.0
     gamma = 0.1 + 0.5 * (1 - math.exp(-3 * h / 500))
     angle = math.acos(1 - gamma)  # 1 − cos = γ(h): exactly as dissimilar as expected
-    loss = SemivariogramContrastiveLoss(VARIOGRAM)
+    loss = sv_loss()
     (w,) = weights(loss, inputs_for([h], [angle]))
     assert w == pytest.approx(1.0, abs=1e-6)
 
 
 def test_weights_are_monotone_in_the_residual_and_bounded():
     angles = np.linspace(0.0, 1.2, 40)  # growing dissimilarity, shrinking residual
-    loss = SemivariogramContrastiveLoss(VARIOGRAM, hard_strength=8.0, max_weight=2.5)
+    loss = sv_loss(hard_strength=8.0, max_weight=2.5)
     far = weights(loss, inputs_for([3000.0] * len(angles), angles))
     assert np.all(np.diff(far) <= 1e-12) and far.max() <= 2.5 and far.min() >= 1.0
     assert far[0] == pytest.approx(2.5)  # the bound is reached
@@ -77,13 +83,28 @@ def test_weights_are_monotone_in_the_residual_and_bounded():
 
 def test_false_negative_modes():
     inputs = inputs_for([0.0, 5000.0], [0.0, 2.0])
-    none = SemivariogramContrastiveLoss(VARIOGRAM, false_negatives="none")
+    none = sv_loss(false_negatives="none")
     assert weights(none, inputs)[0] == 1.0
-    soft = SemivariogramContrastiveLoss(VARIOGRAM, false_negatives="soft-positive")
+    soft = sv_loss(false_negatives="soft-positive", false_strength=0.5)
     w, q = soft.weights_and_targets(inputs, (1, 3))
-    share = 1 - 0.1 / 0.6
+    share = 0.5 * (1 - 0.1 / 0.6)  # λ · c(0), c = 1 − γ(0)/sill
     assert w[0, 1] == 1.0
-    np.testing.assert_allclose(q[0].numpy(), [1 / (1 + share), share / (1 + share), 0.0])
+    np.testing.assert_allclose(q[0].numpy(), [1 - share, share, 0.0], rtol=1e-6)
+
+
+@pytest.mark.parametrize("strength", [0.2, 0.5, 1.0])
+def test_soft_positives_leave_the_own_location_at_least_one_minus_lambda(strength):
+    # 300 near-identical neighbours at 0-3 km: uncapped, each would take λ·c of the target.
+    km = np.linspace(0.0, 3.0, 300)
+    inputs = inputs_for(list(km), [0.001] * len(km))
+    soft = sv_loss(false_negatives="soft-positive", false_strength=strength)
+    _, q = soft.weights_and_targets(inputs, (1, len(km) + 1))
+    assert q.sum().item() == pytest.approx(1.0, abs=1e-5)
+    assert q[0, 0].item() == pytest.approx(1 - strength, abs=1e-5)  # the cap binds
+    raw = strength * VARIOGRAM.spatial_correlation(torch.tensor(km))
+    ratios = q[0, 1:] / raw.float()  # shares scaled down together: proportions are kept
+    torch.testing.assert_close(ratios, torch.full_like(ratios, ratios[0].item()))
+    assert soft.last_stats["own_target"] == pytest.approx(1 - strength, abs=1e-5)
 
 
 def random_inputs(b=6, c=20, dim=8, seed=0):
@@ -101,7 +122,7 @@ def random_inputs(b=6, c=20, dim=8, seed=0):
 def test_all_ones_weights_reproduce_infonce_exactly():
     inputs = random_inputs()
     logits = torch.randn(6, 20, generator=torch.Generator().manual_seed(1), requires_grad=True)
-    neutral = SemivariogramContrastiveLoss(VARIOGRAM, hard_strength=0.0,
+    neutral = sv_loss(hard_strength=0.0,
                                            false_negatives="none")
     ours = neutral(logits, inputs)
     theirs = InfoNCELoss()(logits, inputs)
@@ -114,7 +135,7 @@ def test_no_gradient_flows_through_the_weights():
     inputs = random_inputs()
     inputs.anchor_features.requires_grad_(True)
     logits = torch.randn(6, 20, requires_grad=True)
-    SemivariogramContrastiveLoss(VARIOGRAM)(logits, inputs).backward()
+    sv_loss()(logits, inputs).backward()
     assert inputs.anchor_features.grad is None
     assert logits.grad is not None
 
@@ -122,7 +143,7 @@ def test_no_gradient_flows_through_the_weights():
 def test_matches_weighted_infonce_written_out():
     inputs = random_inputs(seed=3)
     logits = torch.randn(6, 20, generator=torch.Generator().manual_seed(4), dtype=torch.float64)
-    loss = SemivariogramContrastiveLoss(VARIOGRAM, hard_strength=2.0)
+    loss = sv_loss(hard_strength=2.0)
     w, _ = loss.weights_and_targets(inputs, (6, 20))
     expected = np.mean([
         -logits[i, i].item() + math.log(math.exp(logits[i, i].item()) + sum(
@@ -140,14 +161,20 @@ def test_stable_with_low_precision_and_extreme_logit_scales(dtype, scale):
     cos = torch.rand(6, 20, generator=torch.Generator().manual_seed(6)) * 2 - 1
     logits = (scale * cos).clamp(-6e4, 6e4).to(dtype)
     for rule in ("abstract", "prototype"):
-        value = SemivariogramContrastiveLoss(VARIOGRAM, rule=rule)(logits, inputs)
+        value = sv_loss(rule=rule)(logits, inputs)
         assert torch.isfinite(value)
 
 
 def test_prototype_rule_matches_its_transcription():
     inputs = random_inputs(seed=7)
     logits = torch.randn(6, 20, generator=torch.Generator().manual_seed(8))
-    ours = SemivariogramContrastiveLoss(VARIOGRAM, rule="prototype")(logits, inputs)
+    loss = sv_loss(rule="prototype")
+    ours = loss(logits, inputs)
+    # The prototype's range: the slope of γ per radian of arc, 6371·(3s/r)·exp(−3h/r),
+    # falls to 0.01 at h = (r/3)·ln(6371·3s/(0.01·r)) (s = 0.5, r = 500 km): 1,259 km.
+    prototype_range = 500 / 3 * math.log(6371 * 3 * 0.5 / (0.01 * 500))
+    assert loss.range_km == pytest.approx(prototype_range, rel=1e-3)
+    assert loss.settings()["range_km"] == loss.range_km
     # Direct transcription: within the range, p = max(0, d − γ(h)); logit × exp(p).
     a, c = inputs.anchor_coords.numpy(), inputs.candidate_coords.numpy()
     fa = F.normalize(inputs.anchor_features, dim=1).numpy()
@@ -158,7 +185,7 @@ def test_prototype_rule_matches_its_transcription():
             h = haversine_km(a[i, 0], a[i, 1], c[j, 0], c[j, 1])
             d = 1 - float(fa[i] @ fc[j])
             gamma = 0.1 + 0.5 * (1 - math.exp(-3 * h / 500))
-            if j != i and h <= 500:
+            if j != i and h <= prototype_range:
                 changed[i, j] = logits[i, j] * math.exp(max(0.0, d - gamma))
     assert ours.item() == pytest.approx(F.cross_entropy(changed, inputs.targets).item(),
                                         rel=1e-5)
@@ -168,17 +195,66 @@ def test_warm_up_is_plain_infonce():
     inputs = random_inputs()
     inputs.queue_full = False
     logits = torch.randn(6, 20)
-    assert SemivariogramContrastiveLoss(VARIOGRAM, hard_strength=5)(logits, inputs).item() == \
+    assert sv_loss(hard_strength=5)(logits, inputs).item() == \
         InfoNCELoss()(logits, inputs).item()
 
 
 def test_bad_options():
     with pytest.raises(GeovarioError, match="false_negatives must be one of"):
-        SemivariogramContrastiveLoss(VARIOGRAM, false_negatives="drop")
+        sv_loss(false_negatives="drop")
     with pytest.raises(GeovarioError, match="rule must be one of"):
-        SemivariogramContrastiveLoss(VARIOGRAM, rule="x")
+        sv_loss(rule="x")
     with pytest.raises(GeovarioError, match="fitted on 'euclidean' dissimilarity"):
         SemivariogramContrastiveLoss(FittedVariogram("exponential", 0, 1, 10,
                                                      dissimilarity="euclidean"))
-    with pytest.raises(GeovarioError, match="needs a variogram file with its empirical bins"):
-        SemivariogramContrastiveLoss(VARIOGRAM, residual_scale="spread")
+    with pytest.raises(GeovarioError, match="need a variogram file with its empirical bins"):
+        sv_loss(residual_scale="spread")
+    with pytest.raises(GeovarioError, match="need a variogram file with its empirical bins"):
+        SemivariogramContrastiveLoss(VARIOGRAM)  # the default margin needs the bins' spread
+    with pytest.raises(GeovarioError, match="hard_margin >= 0"):
+        sv_loss(hard_margin=-1.0)
+
+
+SPREAD = 0.1
+
+
+def binned(variogram=VARIOGRAM, spread=SPREAD):
+    """VARIOGRAM with empirical bins whose per-bin spread of d is ``spread`` everywhere."""
+    edges = np.array([0.0, 10, 100, 1000, 10000, 20000])
+    lags = (edges[:-1] + edges[1:]) / 2
+    empirical = EmpiricalVariogram(edges, lags, variogram.gamma(lags), np.full(5, 1000),
+                                   np.full(5, spread), "cosine", "matheron", 100)
+    return replace(variogram, empirical=empirical)
+
+
+def test_far_pairs_are_hard_only_beyond_the_margin():
+    h = 5000.0
+    gamma = 0.1 + 0.5 * (1 - math.exp(-3 * h / 500))
+    beta = 3.0
+    loss = SemivariogramContrastiveLoss(binned(), hard_margin=1.0, hard_strength=beta,
+                                        max_weight=10.0)
+    # d = γ − 0.05: more alike than expected, but within one spread (0.1): not hard.
+    # d = γ − 0.25: 2.5 spreads more alike: hard, weight exp(β(r − r_m)) with r and the
+    # margin r_m both in units of the sill.
+    within, beyond = weights(loss, inputs_for([h, h], [math.acos(1 - (gamma - 0.05)),
+                                                       math.acos(1 - (gamma - 0.25))]))
+    assert within == pytest.approx(1.0, abs=1e-6)
+    assert beyond == pytest.approx(math.exp(beta * (0.25 - SPREAD) / 0.6), rel=1e-4)
+
+
+def test_the_margin_makes_hard_negatives_selective():
+    # Far candidates whose dissimilarity scatters around γ with the bins' spread: without a
+    # margin half count as hard; with a margin of one spread, P(Z > 1) ≈ 15.9 %.
+    rng = np.random.default_rng(0)
+    n, h = 4000, 3000.0
+    gamma = 0.1 + 0.5 * (1 - math.exp(-3 * h / 500))
+    d = np.clip(gamma + SPREAD * rng.standard_normal(n), 0.0, 2.0)
+    inputs = inputs_for([h] * n, list(np.arccos(1 - d)))
+    shares = {}
+    for margin in (0.0, 1.0, 2.0):
+        loss = SemivariogramContrastiveLoss(binned(), hard_margin=margin)
+        weights(loss, inputs)
+        shares[margin] = loss.last_stats["hard_share_of_far"]
+    assert shares[0.0] == pytest.approx(0.5, abs=0.03)
+    assert shares[1.0] == pytest.approx(0.1587, abs=0.02)
+    assert shares[2.0] == pytest.approx(0.0228, abs=0.01)

@@ -20,7 +20,7 @@ def reference_location_encoder():
 
 @pytest.fixture(scope="module")
 def published():
-    return build_model(ModelConfig()).eval()
+    return build_model(ModelConfig(init="geoclip")).eval()
 
 
 def random_coords(n, seed):
@@ -64,7 +64,7 @@ def test_gallery_is_the_published_100k():
 
 
 def test_extra_scale_warm_starts_the_others(published):
-    model = build_model(ModelConfig(sigmas=(1.0, 16.0, 256.0, 4096.0)))
+    model = build_model(ModelConfig(sigmas=(1.0, 16.0, 256.0, 4096.0), init="geoclip"))
     for i in range(3):
         torch.testing.assert_close(model.location_encoder.branches[i].state_dict(),
                                    published.location_encoder.branches[i].state_dict())
@@ -75,7 +75,7 @@ def test_extra_scale_warm_starts_the_others(published):
 
 
 def test_other_feature_dims_train_the_head_from_scratch(published):
-    model = build_model(ModelConfig(feature_dim=1280))
+    model = build_model(ModelConfig(feature_dim=1280, init="geoclip"))
     assert model.image_head.mlp[0].weight.shape == (1280, 1280)
     fresh = GeoCLIP(ModelConfig(feature_dim=1280))
     torch.testing.assert_close(model.image_head.state_dict(), fresh.image_head.state_dict())
@@ -83,3 +83,16 @@ def test_other_feature_dims_train_the_head_from_scratch(published):
     assert model.logit_scale.item() == pytest.approx(published.logit_scale.item())
     scratch = build_model(ModelConfig(init="scratch"))
     assert scratch.logit_scale.item() == pytest.approx(np.log(1 / 0.07))
+
+
+def test_location_init_loads_only_the_location_encoder(published):
+    # The paper's set-up: published location encoder, image head random, logit scale
+    # at CLIP's log(1/0.07), even for 768-d features where the published head would fit.
+    model = build_model(ModelConfig())
+    assert ModelConfig().init == "location"
+    torch.testing.assert_close(model.location_encoder.state_dict(),
+                               published.location_encoder.state_dict())
+    fresh = GeoCLIP(ModelConfig())
+    torch.testing.assert_close(model.image_head.state_dict(), fresh.image_head.state_dict())
+    assert not torch.equal(model.image_head.mlp[0].weight, published.image_head.mlp[0].weight)
+    assert model.logit_scale.item() == pytest.approx(np.log(1 / 0.07))

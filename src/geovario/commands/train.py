@@ -6,9 +6,16 @@ from pathlib import Path
 
 from geovario.errors import GeovarioError
 from geovario.losses import LOSSES
-from geovario.losses.semivariogram import FALSE_NEGATIVE_MODES, RULES, SCALES
+from geovario.losses.semivariogram import (
+    DEFAULT_HARD_MARGIN,
+    FALSE_NEGATIVE_MODES,
+    RULES,
+    SCALES,
+)
 from geovario.models import GEOCLIP_SIGMAS, ModelConfig
+from geovario.models.config import INITS
 from geovario.train import TrainConfig
+from geovario.train.config import AMP_MODES
 
 DEFAULTS = TrainConfig()
 
@@ -34,9 +41,13 @@ def register(subparsers) -> None:
                        help="beta: hard negatives' weight exp(beta * residual)")
     group.add_argument("--max-weight", type=float, default=3.0,
                        help="upper bound of a hard negative's weight")
+    group.add_argument("--hard-margin", type=float, default=DEFAULT_HARD_MARGIN,
+                       help="m: a far pair is a hard negative only when it looks more alike "
+                       "than expected by more than m per-lag spreads of the dissimilarity")
     group.add_argument("--false-negatives", choices=FALSE_NEGATIVE_MODES, default="downweight")
     group.add_argument("--false-strength", type=float, default=1.0,
-                       help="lambda: false negatives' weight 1 - lambda * correlation")
+                       help="lambda: false negatives' weight 1 - lambda * correlation, or "
+                       "(soft-positive) their share of the target, at most lambda in all")
     group.add_argument("--residual-scale", choices=SCALES, default="sill")
     group.add_argument("--semivariogram-rule", choices=RULES, default="abstract",
                        help="abstract: the paper's reading; prototype: the April 2025 rule")
@@ -66,10 +77,15 @@ def add_training_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--val-fraction", type=float, default=DEFAULTS.val_fraction)
     parser.add_argument("--sigmas", default=",".join(f"{s:g}" for s in GEOCLIP_SIGMAS),
                         help="location-encoder scales, e.g. 1,16,256,4096")
-    parser.add_argument("--init", choices=("geoclip", "scratch"), default="geoclip",
-                        help="warm-start from the published GeoCLIP weights where shapes match")
+    parser.add_argument("--init", choices=INITS, default=ModelConfig.init,
+                        help="location: the published GeoCLIP location encoder only, image "
+                        "head random and logit scale log(1/0.07) (the paper's set-up); "
+                        "geoclip: every published part whose shape fits (location encoder, "
+                        "768-d image head, trained logit scale); scratch: all random")
     parser.add_argument("--device", default=DEFAULTS.device)
-    parser.add_argument("--no-amp", action="store_true", help="no bfloat16 autocast on CUDA")
+    parser.add_argument("--amp", choices=AMP_MODES, default=DEFAULTS.amp,
+                        help="bfloat16 autocast of the forward pass: auto (on CUDA only), "
+                        "bf16 (on any device) or off; Fourier features always run in float32")
     parser.add_argument("--checkpoint-every", type=int, default=DEFAULTS.checkpoint_every)
     parser.add_argument("--log-every", type=int, default=DEFAULTS.log_every)
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -100,7 +116,7 @@ def configs_from_args(args: argparse.Namespace,
         refit_smoothing=getattr(args, "refit_smoothing", DEFAULTS.refit_smoothing),
         refit_sample=getattr(args, "refit_sample", DEFAULTS.refit_sample),
         device=args.device,
-        amp=not args.no_amp, checkpoint_every=args.checkpoint_every, log_every=args.log_every)
+        amp=args.amp, checkpoint_every=args.checkpoint_every, log_every=args.log_every)
     return model, train
 
 
@@ -109,6 +125,7 @@ def loss_options(args: argparse.Namespace) -> dict:
     if getattr(args, "loss", None) != "semivariogram":
         return {}
     options = {"hard_strength": args.hard_strength, "max_weight": args.max_weight,
+               "hard_margin": args.hard_margin,
                "false_negatives": args.false_negatives, "false_strength": args.false_strength,
                "residual_scale": args.residual_scale, "rule": args.semivariogram_rule}
     if args.variogram is not None:

@@ -86,7 +86,7 @@ def run_demo(out: str | Path = "demo-out", *, quick: bool = False, device: str =
     variogram = clock.run("fit the semivariogram", lambda: fit_variogram_once(
         stores["train"], out, settings, progress), built=(out / "variogram.json").exists())
     model_config = ModelConfig(backbone=open_store(stores["train"]).backbone,
-                               feature_dim=open_store(stores["train"]).dim, init="geoclip",
+                               feature_dim=open_store(stores["train"]).dim,
                                seed=settings.seed)
     base = TrainConfig(train_store=str(stores["train"]), epochs=settings.epochs,
                        batch_size=settings.batch_size, queue_size=settings.queue_size,

@@ -3,7 +3,7 @@
 from pathlib import Path
 
 from geovario.errors import GeovarioError
-from geovario.losses.base import ContrastiveInputs
+from geovario.losses.base import ContrastiveInputs, ContrastiveLoss
 from geovario.losses.infonce import InfoNCELoss
 from geovario.losses.semivariogram import SemivariogramContrastiveLoss
 
@@ -30,5 +30,5 @@ def build_loss(name: str, **options):
     return LOSSES[name](**options)
 
 
-__all__ = ["LOSSES", "ContrastiveInputs", "InfoNCELoss", "SemivariogramContrastiveLoss",
-           "build_loss"]
+__all__ = ["LOSSES", "ContrastiveInputs", "ContrastiveLoss", "InfoNCELoss",
+           "SemivariogramContrastiveLoss", "build_loss"]

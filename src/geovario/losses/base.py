@@ -1,8 +1,10 @@
-"""What every contrastive loss receives, so losses are interchangeable in the training loop."""
+"""What every contrastive loss receives and provides, so losses are interchangeable."""
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 import torch
+from torch import nn
 
 
 @dataclass
@@ -10,8 +12,9 @@ class ContrastiveInputs:
     """Context of one step's logits (B anchors × C candidates).
 
     Candidates are the (global) batch's locations followed by the queue's. ``targets[i]``
-    is the column of anchor i's own location. Features are the frozen backbone's
-    embeddings of the anchors and of each candidate's image (None when not tracked).
+    is the column of anchor i's own location. Coordinates are the places themselves
+    (before any GPS-noise augmentation). Features are the embeddings of the anchors'
+    and of each candidate's images (None unless the loss ``needs_features``).
     """
 
     targets: torch.Tensor
@@ -20,3 +23,23 @@ class ContrastiveInputs:
     anchor_features: torch.Tensor | None = None
     candidate_features: torch.Tensor | None = None
     queue_full: bool = True
+
+
+class ContrastiveLoss(nn.Module):
+    """Base of geovario's losses: ``forward(logits, inputs)`` → scalar loss.
+
+    A subclass sets ``needs_features`` when it compares images (the training step then
+    keeps each queued sample's features), fills ``last_stats`` with numbers worth logging
+    each step, and may describe its settings for the run's log.
+    """
+
+    #: Whether ``ContrastiveInputs`` must carry the anchors' and candidates' features.
+    needs_features: ClassVar[bool] = False
+
+    def __init__(self):
+        super().__init__()
+        self.last_stats: dict[str, float] = {}
+
+    def settings(self) -> dict:
+        """What the run's log states about this loss once, at the start."""
+        return {}

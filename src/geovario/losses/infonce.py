@@ -2,20 +2,15 @@
 
 import torch
 import torch.nn.functional as F
-from torch import nn
 
-from geovario.losses.base import ContrastiveInputs
+from geovario.losses.base import ContrastiveInputs, ContrastiveLoss
 
 
-class InfoNCELoss(nn.Module):
+class InfoNCELoss(ContrastiveLoss):
     """L = mean_i −log softmax(logits_i)[target_i], computed in float32 for stability.
 
     Only the image → location direction, as GeoCLIP (the queue has no images to contrast).
     """
-
-    def __init__(self):
-        super().__init__()
-        self.last_stats: dict[str, float] = {}
 
     def forward(self, logits: torch.Tensor, inputs: ContrastiveInputs) -> torch.Tensor:
         """Mean cross entropy of each anchor's row against its target column."""

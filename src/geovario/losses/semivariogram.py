@@ -2,56 +2,65 @@
 
 A semivariogram γ(h), fitted on frozen-backbone features, says how dissimilar two images
 taken h km apart are *expected* to be. For anchor i and negative candidate j, with h_ij
-their distance, d_ij = 1 − cos(f_i, f_j) their backbone dissimilarity, sill = n + s and
-effective range ρ (the practical range):
+the distance between their (clean) places, d_ij = 1 − cos(f_i, f_j) their backbone
+dissimilarity, sill = n + s, effective range ρ (the practical range) and σ(h) the
+per-lag spread of d (standard deviation of d among the pairs of h's bin):
 
 - residual r_ij = (γ(h_ij) − d_ij) / scale, positive when the pair looks more alike than
-  expected at that distance; scale is the sill (default) or the empirical spread of d in
-  h_ij's bin, so one strength means the same on every backbone;
-- hard negative: h_ij > ρ and r_ij > 0 (alike yet far) → weight
-  w = min(exp(β·r_ij), w_max) > 1, monotone in r and bounded: the same as raising the
-  negative's logit by β·r_ij (at most log w_max);
+  expected at that distance; scale is the sill (default) or σ(h_ij), so one strength
+  means the same on every backbone;
+- hard negative: h_ij > ρ and γ(h_ij) − d_ij > m·σ(h_ij) (alike beyond the ordinary
+  scatter of far pairs, margin m = ``hard_margin``) → weight
+  w = min(exp(β·(r_ij − r_m)), w_max) ≥ 1, r_m the margin in residual units: monotone in
+  r, bounded, and continuous at the margin. Without a margin about half of all far
+  pairs would count as hard (γ ≈ sill ≈ their mean dissimilarity); with m = 1 about
+  one in six does, for roughly Gaussian scatter;
 - false negative: h_ij ≤ ρ and r_ij ≥ 0 (near and as alike as expected) → with
   ``false_negatives="downweight"`` w = 1 − λ·c(h_ij), c = 1 − γ(h)/sill the spatial
-  correlation; with ``"soft-positive"`` the pair keeps w = 1 but receives a share λ·c of
-  the target; with ``"none"`` it is left alone;
+  correlation; with ``"soft-positive"`` w = 1 but the pair receives target mass λ·c,
+  scaled down where needed so that all false negatives of an anchor share at most λ and
+  its own location keeps at least 1 − λ; with ``"none"`` it is left alone;
 - every other pair: w = 1.
 
 Loss: L_i = −Σ_j q_ij log softmax(s_i + log w_i)_j, i.e. with one-hot targets
 L_i = −log(e^{s_ii} / (e^{s_ii} + Σ_j w_ij e^{s_ij})). Weights and targets carry no
 gradient; with every w = 1 and one-hot targets it is exactly GeoCLIP's InfoNCE.
 
-``rule="prototype"`` is the first author's April 2025 prototype instead: within the
-range, p_ij = max(0, d_ij − γ(h_ij)) and the negative's logit is *multiplied* by
-exp(p_ij); beyond the range nothing changes.
+``rule="prototype"`` is the first author's April 2025 prototype instead: within *its*
+range (the first distance where the fitted model's slope falls below 0.01 per radian,
+``FittedVariogram.slope_range_km``), p_ij = max(0, d_ij − γ(h_ij)) and the negative's
+logit is *multiplied* by exp(p_ij); beyond it nothing changes.
 
 Until the feature queue has been filled once, the loss is plain InfoNCE (warm-up).
+Pair terms are computed in float32 with autocast off, whatever the caller's context.
 """
 
 import numpy as np
 import torch
 import torch.nn.functional as F
-from torch import nn
 
 from geovario.errors import GeovarioError
 from geovario.geo.distance import chord_to_km, unit_vectors_torch
-from geovario.losses.base import ContrastiveInputs
+from geovario.losses.base import ContrastiveInputs, ContrastiveLoss
 from geovario.variogram.fitted import FittedVariogram
 
 FALSE_NEGATIVE_MODES = ("downweight", "soft-positive", "none")
 RULES = ("abstract", "prototype")
 SCALES = ("sill", "spread")
 FEATURE_SPACES = ("backbone", "head")
+#: Far pairs count as hard negatives only when they look more alike than expected by
+#: more than this many per-lag spreads of d (see benchmarks/RESULTS.md for the choice).
+DEFAULT_HARD_MARGIN = 1.0
 
 
-class SemivariogramContrastiveLoss(nn.Module):
+class SemivariogramContrastiveLoss(ContrastiveLoss):
     """Weighted InfoNCE whose negative weights come from a fitted semivariogram."""
 
-    #: The training loop keeps each queued sample's backbone features for this loss.
     needs_features = True
 
     def __init__(self, variogram: FittedVariogram, *, hard_strength: float = 1.0,
-                 max_weight: float = 3.0, false_negatives: str = "downweight",
+                 max_weight: float = 3.0, hard_margin: float = DEFAULT_HARD_MARGIN,
+                 false_negatives: str = "downweight",
                  false_strength: float = 1.0, rule: str = "abstract",
                  residual_scale: str = "sill", feature_space: str = "backbone"):
         super().__init__()
@@ -66,31 +75,50 @@ class SemivariogramContrastiveLoss(nn.Module):
         if residual_scale not in SCALES:
             raise GeovarioError(f"loss: residual_scale must be one of {', '.join(SCALES)}, "
                                 f"got {residual_scale!r}")
-        if hard_strength < 0 or max_weight < 1 or not 0 <= false_strength <= 1:
-            raise GeovarioError("loss: need hard_strength >= 0, max_weight >= 1 and "
-                                "0 <= false_strength <= 1")
+        if hard_strength < 0 or max_weight < 1 or not 0 <= false_strength <= 1 \
+                or hard_margin < 0:
+            raise GeovarioError("loss: need hard_strength >= 0, max_weight >= 1, "
+                                "hard_margin >= 0 and 0 <= false_strength <= 1")
         if variogram.dissimilarity != "cosine":
             raise GeovarioError(f"loss: the variogram was fitted on {variogram.dissimilarity!r} "
                                 "dissimilarity; the loss compares images by cosine")
-        if residual_scale == "spread" and variogram.empirical is None:
-            raise GeovarioError("loss: residual_scale 'spread' needs a variogram file with "
-                                "its empirical bins")
-        self.variogram = variogram
+        if (residual_scale == "spread" or hard_margin > 0) and variogram.empirical is None:
+            raise GeovarioError("loss: residual_scale 'spread' and hard_margin > 0 need a "
+                                "variogram file with its empirical bins")
         self.hard_strength, self.max_weight = hard_strength, max_weight
+        self.hard_margin = hard_margin
         self.false_negatives, self.false_strength = false_negatives, false_strength
         self.rule, self.residual_scale = rule, residual_scale
         #: "backbone": d compares frozen-backbone features (the variogram's space);
         #: "head": the training loop passes image-head embeddings (refitted variogram).
         self.feature_space = feature_space
-        self.last_stats: dict[str, float] = {}
+        self.set_variogram(variogram)
+
+    def set_variogram(self, variogram: FittedVariogram) -> None:
+        """Use another fitted variogram from now on (a refit), with the ranges it implies."""
+        self.variogram = variogram
+        #: The range that separates near from far pairs under the chosen rule.
+        self.range_km = (variogram.slope_range_km() if self.rule == "prototype"
+                         else variogram.range_km)
+
+    def settings(self) -> dict[str, float | str]:
+        """The rule, its range in km and the strengths: what the training log states."""
+        return {"rule": self.rule, "range_km": self.range_km,
+                "range_definition": "slope below 0.01 per radian" if self.rule == "prototype"
+                else "practical range (95 % of the partial sill)",
+                "hard_strength": self.hard_strength, "max_weight": self.max_weight,
+                "hard_margin": self.hard_margin, "false_negatives": self.false_negatives,
+                "false_strength": self.false_strength}
 
     def expected_dissimilarity(self, h_km: torch.Tensor) -> torch.Tensor:
         """γ(h): the dissimilarity expected of two images h km apart."""
         return self.variogram.gamma(h_km)
 
     def _scale(self, h_km: torch.Tensor) -> torch.Tensor | float:
-        if self.residual_scale == "sill":
-            return self.variogram.sill
+        return self.variogram.sill if self.residual_scale == "sill" else self._spread(h_km)
+
+    def _spread(self, h_km: torch.Tensor) -> torch.Tensor:
+        """σ(h): the per-bin spread of d, interpolated linearly between the bins' lags."""
         emp = self.variogram.empirical
         ok = np.isfinite(emp.spread) & (emp.pairs > 0)
         lags = torch.as_tensor(emp.lag_km[ok], dtype=h_km.dtype, device=h_km.device)
@@ -104,9 +132,14 @@ class SemivariogramContrastiveLoss(nn.Module):
     def pair_terms(self, inputs: ContrastiveInputs) -> tuple[torch.Tensor, ...]:
         """Distance h (km), dissimilarity d and expectation γ(h) of every anchor–candidate pair.
 
-        Float32 throughout: distances go through exact coordinate differences of unit
-        vectors (no cancellation at short range), dissimilarities through one product.
+        Float32 throughout, autocast off: distances go through exact coordinate differences
+        of unit vectors (no cancellation at short range), dissimilarities through one
+        product.
         """
+        with torch.autocast(inputs.targets.device.type, enabled=False):
+            return self._pair_terms(inputs)
+
+    def _pair_terms(self, inputs: ContrastiveInputs) -> tuple[torch.Tensor, ...]:
         ua = unit_vectors_torch(inputs.anchor_coords.double()).float()
         uc = unit_vectors_torch(inputs.candidate_coords.double()).float()
         h = chord_to_km(torch.cdist(ua, uc, compute_mode="donot_use_mm_for_euclid_dist"))
@@ -124,28 +157,33 @@ class SemivariogramContrastiveLoss(nn.Module):
         negative = ~positive
         weights = torch.ones(shape, device=h.device)
         targets = positive.float()
-        if self.rule == "prototype":
-            return weights, targets
-        residual = (gamma - d) / self._scale(h)
-        within = h <= self.variogram.range_km
-        hard = negative & ~within & (residual > 0)
+        scale = self._scale(h)
+        residual = (gamma - d) / scale
+        margin = self.hard_margin * self._spread(h) / scale if self.hard_margin > 0 else 0.0
+        within = h <= self.range_km
+        hard = negative & ~within & (residual > margin)
         false = negative & within & (residual >= 0)
-        boost = torch.exp(self.hard_strength * residual).clamp(max=self.max_weight)
+        boost = torch.exp(self.hard_strength * (residual - margin)).clamp(max=self.max_weight)
         weights = torch.where(hard, boost, weights)
         correlation = self.variogram.spatial_correlation(h).clamp(0, 1)
-        share = self.false_strength * correlation
+        share = torch.where(false, self.false_strength * correlation, torch.zeros_like(h))
         if self.false_negatives == "downweight":
             weights = torch.where(false, 1.0 - share, weights)
         elif self.false_negatives == "soft-positive":
-            targets = targets + torch.where(false, share, torch.zeros_like(share))
-            targets = targets / targets.sum(dim=1, keepdim=True)
-        self._record(hard, false, weights, targets, negative)
+            # All false negatives of an anchor share at most λ of its target.
+            total = share.sum(dim=1, keepdim=True)
+            share = share * torch.where(total > self.false_strength,
+                                        self.false_strength / total.clamp_min(1e-30), 1.0)
+            targets = torch.where(positive, 1.0 - share.sum(dim=1, keepdim=True), share)
+        self._record(hard, false, weights, targets, negative, within)
         return weights, targets
 
-    def _record(self, hard, false, weights, targets, negative) -> None:
+    def _record(self, hard, false, weights, targets, negative, within) -> None:
         n = max(int(negative.sum()), 1)
+        far = max(int((negative & ~within).sum()), 1)
         self.last_stats = {
             "hard_share": float(hard.sum()) / n,
+            "hard_share_of_far": float(hard.sum()) / far,
             "false_share": float(false.sum()) / n,
             "hard_mean_weight": float(weights[hard].mean()) if hard.any() else 1.0,
             "false_mean_weight": float(weights[false].mean()) if false.any() else 1.0,
@@ -170,7 +208,7 @@ class SemivariogramContrastiveLoss(nn.Module):
         with torch.no_grad():
             h, d, gamma = self.pair_terms(inputs)
             negative = ~F.one_hot(inputs.targets, logits.shape[1]).bool()
-            within = h <= self.variogram.range_km
+            within = h <= self.range_km
             penalty = torch.where(negative & within, (d - gamma).clamp(min=0.0),
                                   torch.zeros_like(d))
             factor = torch.exp(penalty).float()

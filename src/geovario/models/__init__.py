@@ -8,10 +8,10 @@ from geovario.models.pretrained import published_gallery, warm_start
 
 
 def build_model(config: ModelConfig) -> GeoCLIP:
-    """A model from its config, warm-started from the published GeoCLIP weights if asked."""
+    """A model from its config, warm-started from the published GeoCLIP weights as it asks."""
     model = GeoCLIP(config)
-    if config.init == "geoclip":
-        warm_start(model)
+    if config.init != "scratch":
+        warm_start(model, location_only=config.init == "location")
     return model
 
 

@@ -5,6 +5,8 @@ from dataclasses import asdict, dataclass, fields
 from geovario.errors import GeovarioError
 from geovario.models.location_encoder import GEOCLIP_SIGMAS
 
+INITS = ("location", "geoclip", "scratch")
+
 
 @dataclass(frozen=True)
 class ModelConfig:
@@ -16,15 +18,18 @@ class ModelConfig:
     sigmas: tuple[float, ...] = GEOCLIP_SIGMAS
     frequencies: int = 256
     hidden: int = 1024
-    #: "geoclip": warm-start every part whose shape matches the published weights;
-    #: "scratch": random initialisation.
-    init: str = "geoclip"
+    #: "location": the published location encoder only, the image head random and the
+    #: logit scale at log(1/0.07), as the semivariogram paper and its prototype start;
+    #: "geoclip": every published part whose shape fits (location encoder, 768-d image
+    #: head, trained logit scale); "scratch": random initialisation.
+    init: str = "location"
     seed: int = 0
 
     def __post_init__(self):
         object.__setattr__(self, "sigmas", tuple(float(s) for s in self.sigmas))
-        if self.init not in ("geoclip", "scratch"):
-            raise GeovarioError(f"model: init must be 'geoclip' or 'scratch', got {self.init!r}")
+        if self.init not in INITS:
+            raise GeovarioError(f"model: init must be one of {', '.join(INITS)}, "
+                                f"got {self.init!r}")
         if not self.sigmas:
             raise GeovarioError("model: at least one location-encoder scale (sigma) is needed")
 

@@ -35,11 +35,22 @@ class FourierBranch(nn.Module):
         self.head = nn.Linear(hidden, out_dim)
 
     def forward(self, projected: torch.Tensor) -> torch.Tensor:
-        """(N, 2) Equal Earth coordinates → (N, out_dim)."""
-        # (2πp)·Bᵀ in this order, as GeoCLIP: at σ = 256 the phase reaches ~10³ rad, where
-        # float32 rounding of another order shows in the embedding.
-        phase = (2 * math.pi * projected) @ self.frequencies.T
-        return self.head(self.mlp(torch.cat([torch.cos(phase), torch.sin(phase)], dim=-1)))
+        """(N, 2) Equal Earth coordinates → (N, out_dim).
+
+        The Fourier features are computed in float32 even under autocast: at σ = 256 the
+        phase reaches ~6·10³ rad, where a bfloat16 product is off by tens of radians and
+        points a kilometre apart would get the same embedding. The MLP after them may
+        run in low precision: its inputs are cosines and sines, bounded by 1.
+        """
+        return self.head(self.mlp(self.fourier_features(projected)))
+
+    def fourier_features(self, projected: torch.Tensor) -> torch.Tensor:
+        """[cos 2πBp, sin 2πBp] in float32, whatever the autocast state."""
+        with torch.autocast(projected.device.type, enabled=False):
+            # (2πp)·Bᵀ in this order, as GeoCLIP: at σ = 256 float32 rounding of another
+            # order shows in the embedding.
+            phase = (2 * math.pi * projected.float()) @ self.frequencies.float().T
+            return torch.cat([torch.cos(phase), torch.sin(phase)], dim=-1)
 
 
 class LocationEncoder(nn.Module):
@@ -58,8 +69,9 @@ class LocationEncoder(nn.Module):
         )
 
     def forward(self, coords_deg: torch.Tensor) -> torch.Tensor:
-        """Embed coordinates; the projection runs in float32 whatever the autocast dtype."""
-        projected = equal_earth_torch(coords_deg.float())
+        """Embed coordinates; projection and Fourier features run in float32 under autocast."""
+        with torch.autocast(coords_deg.device.type, enabled=False):
+            projected = equal_earth_torch(coords_deg.float())
         out = self.branches[0](projected)
         for branch in self.branches[1:]:
             out = out + branch(projected)

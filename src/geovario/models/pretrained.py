@@ -78,14 +78,14 @@ def published_gallery() -> np.ndarray:
     return pd.read_csv(path)[["LAT", "LON"]].to_numpy(dtype=np.float64)
 
 
-def warm_start(model) -> list[str]:
+def warm_start(model, *, location_only: bool = False) -> list[str]:
     """Copy every published part whose shape matches into ``model`` (a ``GeoCLIP``).
 
     Location-encoder branches are matched by σ, so a model with an extra scale (e.g.
     2^12 for finer resolution) keeps the published three and trains the new one from
-    scratch. The image head loads only for 768-d backbone features (CLIP ViT-L/14). The
-    trained logit scale comes with a fully published location encoder.
-    Returns the names of the parts loaded.
+    scratch. Unless ``location_only``, the image head loads for 768-d backbone features
+    (CLIP ViT-L/14) and the trained logit scale comes with a fully published location
+    encoder. Returns the names of the parts loaded.
     """
     loaded = []
     published = published_location_branches()
@@ -96,6 +96,8 @@ def warm_start(model) -> list[str]:
                 and weights["head.weight"].shape == branch.head.weight.shape:
             branch.load_state_dict(weights)
             loaded.append(f"location branch sigma={sigma:g}")
+    if location_only:
+        return loaded
     if model.image_head.in_dim == GEOCLIP_FEATURE_DIM and \
             model.image_head.mlp[0].weight.shape == (GEOCLIP_FEATURE_DIM, GEOCLIP_FEATURE_DIM):
         model.image_head.load_state_dict(published_image_head())

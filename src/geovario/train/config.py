@@ -4,6 +4,8 @@ from dataclasses import asdict, dataclass, field, fields
 
 from geovario.errors import GeovarioError
 
+AMP_MODES = ("auto", "bf16", "off")
+
 
 @dataclass(frozen=True)
 class TrainConfig:
@@ -26,14 +28,14 @@ class TrainConfig:
     val_fraction: float = 0.0
     loss: str = "infonce"
     loss_options: dict = field(default_factory=dict)
-    #: Keep each queued sample's backbone features (losses that compare images need them).
-    track_features: bool = False
     #: Refit the semivariogram on the image head's embeddings every N steps (0: never).
     refit_every: int = 0
     refit_smoothing: float = 0.5
     refit_sample: int = 4096
     device: str = "auto"
-    amp: bool = True
+    #: bfloat16 autocast: "auto" (on CUDA only), "bf16" (on any device; CPU autocast
+    #: follows the same low-precision rules) or "off".
+    amp: str = "auto"
     checkpoint_every: int = 1000
     log_every: int = 10
 
@@ -53,10 +55,16 @@ class TrainConfig:
             (self.refit_every == 0 or self.loss == "semivariogram",
              "refit_every needs the semivariogram loss"),
             (self.log_every >= 1, "log_every must be >= 1"),
+            (self.amp in AMP_MODES, f"amp must be one of {', '.join(AMP_MODES)}, got "
+                                    f"{self.amp!r}"),
         ]
         for ok, message in checks:
             if not ok:
                 raise GeovarioError(f"train: {message}")
+
+    def autocast_enabled(self, device_type: str) -> bool:
+        """Whether the model's forward pass runs under bfloat16 autocast on this device."""
+        return self.amp == "bf16" or (self.amp == "auto" and device_type == "cuda")
 
     def lr_at_epoch(self, epoch: int) -> float:
         """Learning rate of a (0-based) epoch: lr · decay^epoch."""
@@ -73,7 +81,10 @@ class TrainConfig:
         Raises:
             GeovarioError: "<source>: unknown train config keys ...".
         """
+        data = {k: v for k, v in data.items() if k != "track_features"}  # no longer a setting
         unknown = sorted(set(data) - {f.name for f in fields(cls)})
         if unknown:
             raise GeovarioError(f"{source}: unknown train config keys {unknown}")
+        if isinstance(data.get("amp"), bool):  # runs written before amp had modes
+            data = {**data, "amp": "auto" if data["amp"] else "off"}
         return cls(**data)

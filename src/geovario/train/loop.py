@@ -7,6 +7,7 @@ and at each epoch's end) and ``model.safetensors`` (weights for evaluation).
 """
 
 import json
+import sys
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -95,7 +96,7 @@ def train(run_dir: str | Path, model_config: ModelConfig | None = None,
     refitter = VariogramRefitter(store, train_rows, every=config.refit_every,
                                  smoothing=config.refit_smoothing, sample=config.refit_sample,
                                  seed=config.seed) if config.refit_every else None
-    track = config.track_features or getattr(loss_fn, "needs_features", False)
+    track = loss_fn.needs_features
     queue = SampleQueue(config.queue_size, store.dim if track else 0).to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr,
                                  weight_decay=config.weight_decay)
@@ -106,7 +107,7 @@ def train(run_dir: str | Path, model_config: ModelConfig | None = None,
                                        optimizer=optimizer, generator=generator,
                                        model_config=model_config.to_dict())
         if "variogram" in position:
-            loss_fn.variogram = FittedVariogram.from_dict(position["variogram"])
+            loss_fn.set_variogram(FittedVariogram.from_dict(position["variogram"]))
     elif main:
         write_run_config(run_dir, model_config, config)
     if refitter is not None and position["step"] == 0:
@@ -114,6 +115,11 @@ def train(run_dir: str | Path, model_config: ModelConfig | None = None,
     network = DistributedDataParallel(model) if world > 1 else model
     log = RunLog(run_dir / LOG_NAME, enabled=main)
     log.rewind(position["step"])
+    if position["step"] == 0 and loss_fn.settings():
+        log.write({"step": 0, "kind": "loss", "loss": config.loss, **loss_fn.settings()})
+        if progress and main:
+            print(f"train: {config.loss} loss {json.dumps(loss_fn.settings())}",
+                  file=sys.stderr)
 
     def checkpoint(epoch: int, batch: int, step: int) -> None:
         if main:

@@ -55,5 +55,5 @@ class VariogramRefitter:
                                         seed=self.seed)
         new = fit_variogram(empirical, model=loss_fn.variogram.model)
         weight = self.smoothing if smoothing is None else smoothing
-        loss_fn.variogram = blend(loss_fn.variogram, new, weight)
+        loss_fn.set_variogram(blend(loss_fn.variogram, new, weight))
         return loss_fn.variogram

@@ -34,13 +34,13 @@ def contrastive_step(model: torch.nn.Module, queue: SampleQueue, loss_fn: torch.
     """Forward pass and loss for one batch; enqueues the batch afterwards (as GeoCLIP).
 
     Backbone features travel with the candidates when the loss asks for them
-    (``loss_fn.needs_features``) or the config says so.
+    (``loss_fn.needs_features``).
     """
     rank, world_size = distributed.rank(), distributed.world_size()
     features = batch.features.to(device, non_blocking=True)
     coords = batch.coords.to(device, non_blocking=True)
     global_coords = distributed.all_gather(coords)
-    track = config.track_features or getattr(loss_fn, "needs_features", False)
+    track = loss_fn.needs_features
     global_features = distributed.all_gather(features) if track else None
 
     noisy_batch = jitter_coords(global_coords, config.batch_noise_m, generator)
@@ -53,7 +53,7 @@ def contrastive_step(model: torch.nn.Module, queue: SampleQueue, loss_fn: torch.
     own = share[rank]
     padded = torch.cat([own, own.new_zeros(width - len(own), 2)]) if len(own) < width else own
     with torch.autocast(device.type, dtype=torch.bfloat16,
-                        enabled=config.amp and device.type == "cuda"):
+                        enabled=config.autocast_enabled(device.type)):
         image_emb, location_part, scale = model(features, padded)
     parts = distributed.all_gather_with_grad(location_part.float())
     location_emb = torch.cat([part[:len(s)] for part, s in zip(parts, share, strict=True)])
@@ -62,8 +62,10 @@ def contrastive_step(model: torch.nn.Module, queue: SampleQueue, loss_fn: torch.
     local = len(features)
     inputs = ContrastiveInputs(
         targets=torch.arange(local, device=device) + rank * local,
-        anchor_coords=noisy_batch[rank * local:(rank + 1) * local],
-        candidate_coords=candidates,
+        # The loss compares the places themselves: distances from the clean coordinates,
+        # as the variogram was fitted on them (the noise only augments the encoder's input).
+        anchor_coords=global_coords[rank * local:(rank + 1) * local],
+        candidate_coords=torch.cat([global_coords, queue_coords.to(device)]),
         anchor_features=features if track else None,
         candidate_features=(torch.cat([global_features, queue_features.to(device)])
                             if track else None),
