@@ -100,6 +100,7 @@ def test_zip_shards_hold_decodable_jpegs_named_shard_slash_id(built):
         assert members == [f"{k // 64:02d}/{id_}.jpg" for k, id_ in enumerate(ids)]
     manifest = json.loads((built / "bluemarble.json").read_text())
     assert manifest["params"]["min_separation_km"] == 446.0
+    assert (manifest["params"]["split"], manifest["params"]["test_regions"]) == ("blocked", 32)
     assert manifest["counts"] == {"train": 200, "test": 50}
     assert not list(built.rglob(".tmp-*"))
 
@@ -193,6 +194,25 @@ def test_split_spreads_test_places_over_regions_and_keeps_them_apart(sphere_poin
     assert pairwise_km(coords[test], coords[test]).max() > 4 * 500.0
 
 
+def test_interleaved_split_puts_test_towns_next_to_training_ones_all_over_the_world(tmp_path):
+    config = BuildConfig(train=1500, test=200, pixels=8, seed=3, split="interleaved")
+    build_bluemarble(tmp_path / "mixed", config, progress=False)
+    train, test = read_split(tmp_path / "mixed", "train"), read_split(tmp_path / "mixed", "test")
+    km = pairwise_km(test[["latitude", "longitude"]].to_numpy(),
+                     train[["latitude", "longitude"]].to_numpy()).min(axis=1)
+    # At least the small separation from every training place, and most test towns have a
+    # training town within the paper's 200 km: unlike the blocked split, where none does.
+    assert km.min() > 25.0
+    assert np.mean(km < 200.0) > 0.5
+    # Spread over the world: many countries, every inhabited continent's longitudes.
+    assert test.unique_country.nunique() > 40
+    assert np.histogram(test.longitude, bins=12, range=(-180, 180))[0].astype(bool).sum() >= 9
+    manifest = json.loads((tmp_path / "mixed" / "bluemarble.json").read_text())
+    assert manifest["params"]["split"] == "interleaved"
+    assert manifest["params"]["min_separation_km"] == 25.0
+    assert manifest["params"]["test_regions"] == 200
+
+
 # --- errors ---------------------------------------------------------------------------------
 
 @pytest.mark.parametrize(("change", "message"), [
@@ -205,6 +225,7 @@ def test_split_spreads_test_places_over_regions_and_keeps_them_apart(sphere_poin
     ({"seed": -2}, "bluemarble: seed must be >= 0, got -2"),
     ({"jitter_km": 80.0}, r"bluemarble: jitter_km must be in \[0, 50\], got 80.0"),
     ({"test_regions": 0}, "bluemarble: test_regions must be >= 1, got 0"),
+    ({"split": "random"}, "bluemarble: split must be one of blocked, interleaved, got 'random'"),
     ({"shard_size": 0}, "bluemarble: shard_size must be >= 1, got 0"),
     ({"jpeg_quality": 100}, r"bluemarble: jpeg_quality must be in \[1, 95\], got 100"),
     ({"min_separation_km": 15000.0},

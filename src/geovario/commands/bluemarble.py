@@ -8,7 +8,14 @@ A rerun with the same parameters reuses the finished build. See
 
 import argparse
 
-from geovario.data.bluemarble import BuildConfig, build_bluemarble, default_separation_km
+from geovario.data.bluemarble import (
+    BLOCKED_TEST_REGIONS,
+    INTERLEAVED_SEPARATION_KM,
+    SPLITS,
+    BuildConfig,
+    build_bluemarble,
+    default_separation_km,
+)
 
 DEFAULTS = BuildConfig()
 
@@ -34,14 +41,21 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                        help=f"ground footprint, K x K km (default {DEFAULTS.patch_km:g})")
     build.add_argument("--pixels", type=int, default=DEFAULTS.pixels, metavar="P",
                        help=f"patch size in pixels, P x P (default {DEFAULTS.pixels})")
+    build.add_argument("--split", choices=SPLITS, default=DEFAULTS.split,
+                       help="blocked: test regions share no ground with training (unseen "
+                            "regions); interleaved: OSV-5M-like, test places are other towns "
+                            "all over the world, near training places (default "
+                            f"{DEFAULTS.split})")
     build.add_argument("--min-separation-km", type=float, default=None, metavar="S",
-                       help="no test place within S km of a train place (default "
+                       help="no test place within S km of a train place (default, blocked: "
                             "sqrt(2)*(K + 2 source pixels), no shared ground: "
                             f"{default_separation_km(DEFAULTS.patch_km):g} km for K = "
-                            f"{DEFAULTS.patch_km:g})")
-    build.add_argument("--test-regions", type=int, default=DEFAULTS.test_regions, metavar="G",
-                       help="about how many regions the test places come from (default "
-                            f"{DEFAULTS.test_regions})")
+                            f"{DEFAULTS.patch_km:g}; interleaved: "
+                            f"{INTERLEAVED_SEPARATION_KM:g} km)")
+    build.add_argument("--test-regions", type=int, default=None, metavar="G",
+                       help="about how many regions the test places come from (default, "
+                            f"blocked: {BLOCKED_TEST_REGIONS}; interleaved: one per test "
+                            "place)")
     build.add_argument("--shard-size", type=int, default=DEFAULTS.shard_size, metavar="N",
                        help=f"images per zip shard (default {DEFAULTS.shard_size})")
     build.add_argument("--seed", type=int, default=DEFAULTS.seed,
@@ -54,10 +68,11 @@ def run(args: argparse.Namespace) -> int:
     config = BuildConfig(train=args.train, test=args.test, patch_km=args.patch_km,
                          pixels=args.pixels, min_separation_km=args.min_separation_km,
                          seed=args.seed, test_regions=args.test_regions,
-                         shard_size=args.shard_size)
+                         shard_size=args.shard_size, split=args.split)
     result = build_bluemarble(args.out, config)
     done = result.config
-    what = (f"{done.train} train + {done.test} test patches of {done.patch_km:g} km, "
+    what = (f"{done.split} split, {done.train} train + {done.test} test patches of "
+            f"{done.patch_km:g} km, "
             f"{done.pixels} x {done.pixels} px, separation {done.min_separation_km:g} km, "
             f"seed {done.seed}")
     if result.reused:
