@@ -60,9 +60,16 @@ def test_ablate_command_writes_the_report_and_resumes(clustered, capsys):
     assert main(argv("infonce,prototype")) == 0
     table = capsys.readouterr().out
     assert "| infonce (GeoCLIP's InfoNCE (baseline)) |" in table and "prototype" in table
+    assert "Paired difference to infonce" in table
     data = json.loads((out / "ablation.json").read_text())
     assert set(data["variants"]) == {"infonce", "prototype"}
-    assert (out / "accuracy.png").read_bytes()[:4] == b"\x89PNG"
+    paired = data["paired"]["prototype"]["acc_25km"]
+    assert paired["ci_low"] <= paired["mean"] <= paired["ci_high"]
+    raw = data["per_seed"]
+    assert paired["per_seed"] == pytest.approx(
+        [raw["prototype"][0]["acc_25km"] - raw["infonce"][0]["acc_25km"]])
+    for name in ("accuracy.png", "paired.png"):
+        assert (out / name).read_bytes()[:4] == b"\x89PNG"
     stamp = (out / "runs" / "infonce-seed0" / "evaluation.json").stat().st_mtime_ns
     assert main(argv("infonce,prototype")) == 0  # the rerun reuses the finished runs
     assert (out / "runs" / "infonce-seed0" / "evaluation.json").stat().st_mtime_ns == stamp

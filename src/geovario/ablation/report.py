@@ -1,15 +1,12 @@
-"""The ablation's outputs a person reads: a Markdown table, JSON and an accuracy plot."""
+"""The ablation's outputs a person reads: Markdown tables, JSON and two plots."""
 
 from pathlib import Path
 
-import matplotlib
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-
-from geovario.ablation.variants import VARIANTS  # noqa: E402
-from geovario.fileio import write_bytes_atomic, write_json_atomic  # noqa: E402
-from geovario.metrics.distance import THRESHOLDS_KM  # noqa: E402
+from geovario.ablation.variants import VARIANTS
+from geovario.fileio import write_bytes_atomic, write_json_atomic
+from geovario.metrics.distance import THRESHOLDS_KM
 
 PERCENT = ("acc_",)
 
@@ -18,6 +15,14 @@ def _cell(key: str, mean: float, std: float) -> str:
     if key.startswith(PERCENT):
         return f"{100 * mean:.2f} ± {100 * std:.2f}"
     return f"{mean:.1f} ± {std:.1f}"
+
+
+def _difference(key: str, value: dict) -> str:
+    """Mean difference [95 % CI], in percentage points for accuracies; ``*`` if CI excludes 0."""
+    factor, digits = (100, 2) if key.startswith(PERCENT) else (1, 1)
+    mark = "*" if value["ci_low"] > 0 or value["ci_high"] < 0 else ""
+    return (f"{factor * value['mean']:+.{digits}f} [{factor * value['ci_low']:+.{digits}f}, "
+            f"{factor * value['ci_high']:+.{digits}f}]{mark}")
 
 
 def markdown_table(summary: dict, seeds: int) -> str:
@@ -32,9 +37,24 @@ def markdown_table(summary: dict, seeds: int) -> str:
     return "\n".join(lines) + "\n"
 
 
+def paired_table(paired: dict, baseline: str, seeds: int) -> str:
+    """Each variant's paired difference to the baseline with its 95 % bootstrap interval."""
+    keys = list(next(iter(paired.values())))
+    lines = [f"Paired difference to {baseline} (same seeds, same test images): mean over "
+             f"{seeds} seed(s) [95 % CI from a bootstrap over test images]. Accuracies in "
+             "percentage points; * marks an interval that excludes zero. Lower is better "
+             "for mean_km and median_km, higher for the rest.", "",
+             "| variant | " + " | ".join(keys) + " |",
+             "|---|" + "---:|" * len(keys)]
+    for name, values in paired.items():
+        lines.append(f"| {name} | " + " | ".join(_difference(k, values[k]) for k in keys) + " |")
+    return "\n".join(lines) + "\n"
+
+
 def accuracy_plot(summary: dict, path: Path) -> Path:
     """Accuracy against the distance threshold (log scale), one line per variant."""
-    fig, ax = plt.subplots(figsize=(6.5, 4), dpi=120)
+    fig = Figure(figsize=(6.5, 4), dpi=120)
+    ax = fig.subplots()
     for name, values in summary.items():
         means = [100 * values[f"acc_{t}km"][0] for t in THRESHOLDS_KM]
         stds = [100 * values[f"acc_{t}km"][1] for t in THRESHOLDS_KM]
@@ -42,23 +62,56 @@ def accuracy_plot(summary: dict, path: Path) -> Path:
     ax.set_xscale("log")
     ax.set_xlabel("distance threshold (km)")
     ax.set_ylabel("accuracy (%)")
-    ax.set_title("Accuracy within a distance, by loss variant")
+    ax.set_title("Accuracy within a distance, by loss variant (mean ± sd over seeds)")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
+    return _save(fig, path)
+
+
+def paired_plot(paired: dict, baseline: str, path: Path) -> Path:
+    """Each variant's accuracy difference to the baseline per threshold, with its interval."""
+    fig = Figure(figsize=(6.5, 4), dpi=120)
+    ax = fig.subplots()
+    offsets = {name: 1.0 + 0.06 * (k - (len(paired) - 1) / 2) for k, name in enumerate(paired)}
+    for name, values in paired.items():
+        cells = [values[f"acc_{t}km"] for t in THRESHOLDS_KM]
+        means = [100 * c["mean"] for c in cells]
+        errors = [[100 * (c["mean"] - c["ci_low"]) for c in cells],
+                  [100 * (c["ci_high"] - c["mean"]) for c in cells]]
+        ax.errorbar([t * offsets[name] for t in THRESHOLDS_KM], means, yerr=errors, marker="o",
+                    capsize=3, linestyle="none", label=name)
+    ax.axhline(0.0, color="gray", lw=1)
+    ax.set_xscale("log")
+    ax.set_xlabel("distance threshold (km)")
+    ax.set_ylabel(f"accuracy − {baseline} (percentage points)")
+    ax.set_title(f"Paired difference to {baseline}, 95 % bootstrap intervals")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    return _save(fig, path)
+
+
+def _save(fig: Figure, path: Path) -> Path:
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path)
-    plt.close(fig)
     return path
 
 
-def write_report(out: Path, summary: dict, seeds: int) -> dict[str, Path]:
-    """ablation.md, ablation.json and accuracy.png in ``out``."""
-    table = markdown_table(summary, seeds)
-    write_bytes_atomic(out / "ablation.md", ("# Ablation\n\n" + table).encode())
+def write_report(out: Path, summary: dict, seeds: int, *, results: dict | None = None,
+                 paired: dict | None = None, baseline: str = "infonce") -> dict[str, Path]:
+    """ablation.md, ablation.json, accuracy.png and (with ``paired``) paired.png in ``out``."""
+    text = "# Ablation\n\n"
+    if paired:
+        text += paired_table(paired, baseline, seeds) + "\n"
+    text += markdown_table(summary, seeds)
+    write_bytes_atomic(out / "ablation.md", text.encode())
     write_json_atomic(out / "ablation.json", {
-        "seeds": seeds,
+        "seeds": seeds, "baseline": baseline,
         "variants": {name: {k: {"mean": m, "std": s} for k, (m, s) in values.items()}
-                     for name, values in summary.items()}})
-    return {"markdown": out / "ablation.md", "json": out / "ablation.json",
-            "plot": accuracy_plot(summary, out / "accuracy.png")}
+                     for name, values in summary.items()},
+        "per_seed": results or {}, "paired": paired or {}})
+    paths = {"markdown": out / "ablation.md", "json": out / "ablation.json",
+             "plot": accuracy_plot(summary, out / "accuracy.png")}
+    if paired:
+        paths["paired_plot"] = paired_plot(paired, baseline, out / "paired.png")
+    return paths

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
+from geovario.ablation.paired import compare_runs
 from geovario.ablation.variants import VARIANTS
 from geovario.errors import GeovarioError
 from geovario.evaluate import evaluate
@@ -75,6 +76,25 @@ def train_and_evaluate(run_dir: Path, model_config: ModelConfig, config: TrainCo
                        progress=progress)
     write_json_atomic(done, {k: finite_or_none(v) for k, v in metrics.items()})
     return metrics
+
+
+def compare_to_baseline(out: Path, variants: list[str], seeds: int,
+                        baseline: str = "infonce", **options) -> dict[str, dict]:
+    """Paired differences of every other variant to ``baseline``, seed by seed (see ``paired``).
+
+    Raises:
+        GeovarioError: "ablate: the paired comparison needs the baseline ..." when the
+            baseline is not among the variants.
+    """
+    if baseline not in variants:
+        raise GeovarioError(f"ablate: the paired comparison needs the baseline {baseline!r} "
+                            f"among the variants, got {variants}")
+
+    def runs(name):
+        return [Path(out) / "runs" / f"{name}-seed{seed}" for seed in range(seeds)]
+
+    return {name: compare_runs(runs(baseline), runs(name), **options)
+            for name in variants if name != baseline}
 
 
 def summarize(results: dict[str, list[dict]]) -> dict[str, dict[str, tuple[float, float]]]:

@@ -20,6 +20,8 @@ def register(subparsers) -> None:
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--variants", default=",".join(VARIANTS),
                         help=f"comma-separated subset of {', '.join(VARIANTS)}")
+    parser.add_argument("--baseline", default="infonce",
+                        help="the variant every other one is compared to, paired by seed")
     parser.add_argument("--gallery", default="geoclip",
                         help="geoclip (published 100K), store:DIR, or a CSV of coordinates")
     parser.add_argument("--variogram", type=Path, default=None,
@@ -30,13 +32,16 @@ def register(subparsers) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run the grid, then write and print the table."""
-    from geovario.ablation import run_ablation, summarize, write_report
+    from geovario.ablation import compare_to_baseline, run_ablation, summarize, write_report
 
     model, config = configs_from_args(args, args.train_store)
+    variants = [v.strip() for v in args.variants.split(",") if v.strip()]
     results = run_ablation(args.out, config, model, test_store=args.test_store,
-                           variants=[v.strip() for v in args.variants.split(",") if v.strip()],
-                           seeds=args.seeds, gallery=args.gallery, variogram=args.variogram,
-                           progress=not args.quiet)
-    paths = write_report(args.out, summarize(results), args.seeds)
+                           variants=variants, seeds=args.seeds, gallery=args.gallery,
+                           variogram=args.variogram, progress=not args.quiet)
+    paired = compare_to_baseline(args.out, variants, args.seeds, args.baseline) \
+        if len(variants) > 1 and args.baseline in variants else None
+    paths = write_report(args.out, summarize(results), args.seeds, results=results,
+                         paired=paired, baseline=args.baseline)
     print(paths["markdown"].read_text())
     return 0
