@@ -18,6 +18,23 @@ from geovario.train import TrainConfig
 from geovario.train.config import AMP_MODES
 
 DEFAULTS = TrainConfig()
+#: Every run setting's default, by argparse dest. The options themselves default to None,
+#: so that ``--resume`` can tell which ones the user gave.
+SETTINGS: dict[str, object] = {}
+
+
+def _setting(parser, flag: str, default, help: str = "", **kwargs) -> None:
+    """Add a run setting: default None on the command line, the real default in its help."""
+    shown = default if not isinstance(default, float) else f"{default:g}"
+    parser.add_argument(flag, default=None, help=f"{help} (default: {shown})".lstrip(),
+                        **kwargs)
+    SETTINGS[flag.lstrip("-").replace("-", "_")] = default
+
+
+def setting(args: argparse.Namespace, dest: str):
+    """The value of a run setting: what the command line gave, else its default."""
+    value = getattr(args, dest, None)
+    return SETTINGS[dest] if value is None else value
 
 
 def register(subparsers) -> None:
@@ -26,68 +43,76 @@ def register(subparsers) -> None:
         "train", help="train on a feature store (also under torchrun)",
         description="Train the image head and location encoder on cached backbone features. "
         "Defaults are GeoCLIP's. Run under `torchrun --nproc_per_node N` for several GPUs.")
-    parser.add_argument("--store", type=Path, help="training feature store")
     parser.add_argument("--out", type=Path, required=True, help="run directory")
     parser.add_argument("--resume", action="store_true",
-                        help="continue the run in --out from its last checkpoint (with "
-                        "--epochs: extend it to that many epochs)")
+                        help="continue the run in --out from its last checkpoint with the "
+                        "settings it was started with (--epochs N extends it to N epochs; "
+                        "other settings are refused)")
+    parser.add_argument("--store", type=Path, help="training feature store")
     add_training_arguments(parser)
-    parser.add_argument("--loss", choices=sorted(LOSSES), default=DEFAULTS.loss)
+    _setting(parser, "--loss", DEFAULTS.loss, "contrastive loss", choices=sorted(LOSSES))
     group = parser.add_argument_group("semivariogram loss (--loss semivariogram)")
     group.add_argument("--variogram", type=Path, default=None,
                        help="variogram JSON of the training features (default: fitted on a "
                        "sample of the store into RUN_DIR/variogram.json)")
-    group.add_argument("--hard-strength", type=float, default=1.0,
-                       help="beta: hard negatives' weight exp(beta * residual)")
-    group.add_argument("--max-weight", type=float, default=3.0,
-                       help="upper bound of a hard negative's weight")
-    group.add_argument("--hard-margin", type=float, default=DEFAULT_HARD_MARGIN,
-                       help="m: a far pair is a hard negative only when it looks more alike "
-                       "than expected by more than m per-lag spreads of the dissimilarity")
-    group.add_argument("--false-negatives", choices=FALSE_NEGATIVE_MODES, default="downweight")
-    group.add_argument("--false-strength", type=float, default=1.0,
-                       help="lambda: false negatives' weight 1 - lambda * correlation, or "
-                       "(soft-positive) their share of the target, at most lambda in all")
-    group.add_argument("--residual-scale", choices=SCALES, default="sill")
-    group.add_argument("--semivariogram-rule", choices=RULES, default="abstract",
-                       help="abstract: the paper's reading; prototype: the April 2025 rule")
-    group.add_argument("--refit-every", type=int, default=0, metavar="N",
-                       help="refit the variogram on the image head's embeddings every N steps "
-                       "(the loss then compares head embeddings); 0: never")
-    group.add_argument("--refit-smoothing", type=float, default=DEFAULTS.refit_smoothing,
-                       help="share of each refit blended into the current variogram")
-    group.add_argument("--refit-sample", type=int, default=DEFAULTS.refit_sample,
-                       help="training images embedded for each refit")
+    _setting(group, "--hard-strength", 1.0, "beta: hard negatives' weight "
+             "exp(beta * (residual - margin)), capped at --max-weight", type=float)
+    _setting(group, "--max-weight", 3.0, "upper bound of a hard negative's weight", type=float)
+    _setting(group, "--hard-margin", DEFAULT_HARD_MARGIN, "m: a far pair is a hard negative "
+             "only when it looks more alike than expected by more than m per-lag spreads of "
+             "the dissimilarity", type=float)
+    _setting(group, "--false-negatives", "downweight", "what happens to near pairs that look "
+             "as alike as expected", choices=FALSE_NEGATIVE_MODES)
+    _setting(group, "--false-strength", 1.0, "lambda: false negatives' weight 1 - lambda * "
+             "correlation, or (soft-positive) their share of the target, at most lambda in "
+             "all", type=float)
+    _setting(group, "--residual-scale", "sill", "divide gamma(h) - d by the sill or by the "
+             "per-lag spread of d", choices=SCALES)
+    _setting(group, "--semivariogram-rule", "abstract", "abstract: the paper's reading; "
+             "prototype: the April 2025 rule", choices=RULES)
+    _setting(group, "--refit-every", 0, "refit the variogram on the image head's embeddings "
+             "every N steps (the loss then compares head embeddings); 0: never", type=int,
+             metavar="N")
+    _setting(group, "--refit-smoothing", DEFAULTS.refit_smoothing, "share of each refit "
+             "blended into the current variogram", type=float)
+    _setting(group, "--refit-sample", DEFAULTS.refit_sample, "training images embedded for "
+             "each refit", type=int)
     parser.set_defaults(func=run)
 
 
 def add_training_arguments(parser: argparse.ArgumentParser) -> None:
     """Options shared by ``train`` and ``ablate``: optimisation, queue, noise, model."""
-    parser.add_argument("--epochs", type=int, default=DEFAULTS.epochs)
-    parser.add_argument("--batch-size", type=int, default=DEFAULTS.batch_size)
-    parser.add_argument("--lr", type=float, default=DEFAULTS.lr)
-    parser.add_argument("--weight-decay", type=float, default=DEFAULTS.weight_decay)
-    parser.add_argument("--lr-decay", type=float, default=DEFAULTS.lr_decay,
-                        help="learning-rate factor per epoch")
-    parser.add_argument("--queue-size", type=int, default=DEFAULTS.queue_size)
-    parser.add_argument("--batch-noise-m", type=float, default=DEFAULTS.batch_noise_m)
-    parser.add_argument("--queue-noise-m", type=float, default=DEFAULTS.queue_noise_m)
-    parser.add_argument("--no-noise", action="store_true", help="no GPS noise augmentation")
-    parser.add_argument("--seed", type=int, default=DEFAULTS.seed)
-    parser.add_argument("--val-fraction", type=float, default=DEFAULTS.val_fraction)
-    parser.add_argument("--sigmas", default=",".join(f"{s:g}" for s in GEOCLIP_SIGMAS),
-                        help="location-encoder scales, e.g. 1,16,256,4096")
-    parser.add_argument("--init", choices=INITS, default=ModelConfig.init,
-                        help="location: the published GeoCLIP location encoder only, image "
-                        "head random and logit scale log(1/0.07) (the paper's set-up); "
-                        "geoclip: every published part whose shape fits (location encoder, "
-                        "768-d image head, trained logit scale); scratch: all random")
-    parser.add_argument("--device", default=DEFAULTS.device)
-    parser.add_argument("--amp", choices=AMP_MODES, default=DEFAULTS.amp,
-                        help="bfloat16 autocast of the forward pass: auto (on CUDA only), "
-                        "bf16 (on any device) or off; Fourier features always run in float32")
-    parser.add_argument("--checkpoint-every", type=int, default=DEFAULTS.checkpoint_every)
-    parser.add_argument("--log-every", type=int, default=DEFAULTS.log_every)
+    _setting(parser, "--epochs", DEFAULTS.epochs, "training epochs", type=int)
+    _setting(parser, "--batch-size", DEFAULTS.batch_size, "global batch size, split over "
+             "torchrun's processes", type=int)
+    _setting(parser, "--lr", DEFAULTS.lr, "Adam's learning rate", type=float)
+    _setting(parser, "--weight-decay", DEFAULTS.weight_decay, "Adam's weight decay", type=float)
+    _setting(parser, "--lr-decay", DEFAULTS.lr_decay, "learning-rate factor per epoch",
+             type=float)
+    _setting(parser, "--queue-size", DEFAULTS.queue_size, "GPS queue length", type=int)
+    _setting(parser, "--batch-noise-m", DEFAULTS.batch_noise_m, "GPS noise on batch points, "
+             "metres", type=float)
+    _setting(parser, "--queue-noise-m", DEFAULTS.queue_noise_m, "GPS noise on queue points, "
+             "metres", type=float)
+    _setting(parser, "--no-noise", False, "no GPS noise augmentation", action="store_true")
+    _setting(parser, "--seed", DEFAULTS.seed, "seed of initialisation, batch order and noise",
+             type=int)
+    _setting(parser, "--val-fraction", DEFAULTS.val_fraction, "share of the store held out "
+             "for validation", type=float)
+    _setting(parser, "--sigmas", ",".join(f"{s:g}" for s in GEOCLIP_SIGMAS),
+             "location-encoder scales, e.g. 1,16,256,4096")
+    _setting(parser, "--init", ModelConfig.init, "location: the published GeoCLIP location "
+             "encoder only, image head random and logit scale log(1/0.07) (the paper's "
+             "set-up); geoclip: every published part whose shape fits (location encoder, "
+             "768-d image head, trained logit scale); scratch: all random", choices=INITS)
+    _setting(parser, "--device", DEFAULTS.device, "auto, cpu, cuda or cuda:N")
+    _setting(parser, "--amp", DEFAULTS.amp, "bfloat16 autocast of the forward pass: auto (on "
+             "CUDA only), bf16 (on any device) or off; Fourier features always run in "
+             "float32", choices=AMP_MODES)
+    _setting(parser, "--checkpoint-every", DEFAULTS.checkpoint_every, "steps between "
+             "checkpoints", type=int)
+    _setting(parser, "--log-every", DEFAULTS.log_every, "steps between metrics.jsonl lines",
+             type=int)
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
@@ -99,24 +124,25 @@ def configs_from_args(args: argparse.Namespace,
     if store_path is None:
         raise GeovarioError("--store is required (or --resume with an existing run)")
     store = open_store(store_path)
+    sigmas_text = setting(args, "sigmas")
     try:
-        sigmas = tuple(float(s) for s in args.sigmas.split(","))
+        sigmas = tuple(float(s) for s in sigmas_text.split(","))
     except ValueError:
         raise GeovarioError(f"--sigmas: expected numbers separated by commas, got "
-                            f"{args.sigmas!r}") from None
+                            f"{sigmas_text!r}") from None
     model = ModelConfig(backbone=store.backbone, feature_dim=store.dim, sigmas=sigmas,
-                        init=args.init, seed=args.seed)
+                        init=setting(args, "init"), seed=setting(args, "seed"))
+    noise = not setting(args, "no_noise")
+    names = ("epochs", "batch_size", "lr", "weight_decay", "lr_decay", "queue_size", "seed",
+             "val_fraction", "device", "amp", "checkpoint_every", "log_every")
     train = TrainConfig(
-        train_store=str(store_path), epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
-        weight_decay=args.weight_decay, lr_decay=args.lr_decay, queue_size=args.queue_size,
-        batch_noise_m=0.0 if args.no_noise else args.batch_noise_m,
-        queue_noise_m=0.0 if args.no_noise else args.queue_noise_m, seed=args.seed,
-        val_fraction=args.val_fraction, loss=getattr(args, "loss", "infonce"),
-        loss_options=loss_options(args), refit_every=getattr(args, "refit_every", 0),
-        refit_smoothing=getattr(args, "refit_smoothing", DEFAULTS.refit_smoothing),
-        refit_sample=getattr(args, "refit_sample", DEFAULTS.refit_sample),
-        device=args.device,
-        amp=args.amp, checkpoint_every=args.checkpoint_every, log_every=args.log_every)
+        train_store=str(store_path), **{name: setting(args, name) for name in names},
+        batch_noise_m=setting(args, "batch_noise_m") if noise else 0.0,
+        queue_noise_m=setting(args, "queue_noise_m") if noise else 0.0,
+        loss=setting(args, "loss") if hasattr(args, "loss") else DEFAULTS.loss,
+        loss_options=loss_options(args),
+        **{name: setting(args, name) for name in ("refit_every", "refit_smoothing",
+                                                  "refit_sample") if hasattr(args, name)})
     return model, train
 
 
@@ -124,13 +150,21 @@ def loss_options(args: argparse.Namespace) -> dict:
     """The loss's options from the command line (none for InfoNCE)."""
     if getattr(args, "loss", None) != "semivariogram":
         return {}
-    options = {"hard_strength": args.hard_strength, "max_weight": args.max_weight,
-               "hard_margin": args.hard_margin,
-               "false_negatives": args.false_negatives, "false_strength": args.false_strength,
-               "residual_scale": args.residual_scale, "rule": args.semivariogram_rule}
+    options = {name: setting(args, name) for name in (
+        "hard_strength", "max_weight", "hard_margin", "false_negatives", "false_strength",
+        "residual_scale")}
+    options["rule"] = setting(args, "semivariogram_rule")
     if args.variogram is not None:
         options["variogram"] = str(args.variogram.resolve())
     return options
+
+
+def refused_on_resume(args: argparse.Namespace) -> list[str]:
+    """The run settings given on a ``--resume`` command line other than ``--epochs``."""
+    given = [dest for dest in SETTINGS if dest != "epochs" and getattr(args, dest, None)]
+    given += ["store"] if args.store is not None else []
+    given += ["variogram"] if args.variogram is not None else []
+    return ["--" + dest.replace("_", "-") for dest in given]
 
 
 def run(args: argparse.Namespace) -> int:
@@ -140,8 +174,12 @@ def run(args: argparse.Namespace) -> int:
 
     try:
         if args.resume:
-            epochs = args.epochs if args.epochs != DEFAULTS.epochs else None
-            summary = train(args.out, resume=True, epochs=epochs, progress=not args.quiet)
+            refused = refused_on_resume(args)
+            if refused:
+                raise GeovarioError(f"--resume keeps the settings in {args.out}/config.json; "
+                                    f"{', '.join(refused)} would change them (only --epochs "
+                                    "extends a run; start another --out to change more)")
+            summary = train(args.out, resume=True, epochs=args.epochs, progress=not args.quiet)
         else:
             model, config = configs_from_args(args, args.store)
             summary = train(args.out, model, config, progress=not args.quiet)
