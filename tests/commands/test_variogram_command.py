@@ -86,3 +86,39 @@ def test_bad_input_is_one_line_and_exit_2(inputs, capsys, monkeypatch, argv, mes
     assert main(["variogram", *argv]) == 2
     err = capsys.readouterr().err.strip()
     assert message in err and "\n" not in err
+
+
+def test_help_shows_every_default(capsys):
+    with pytest.raises(SystemExit):
+        main(["variogram", "--help"])
+    out = " ".join(capsys.readouterr().out.split())
+    for default in ("(default: auto)", "(default: balanced)", "(default: 1.0)", "(default: 5)",
+                    "(default: 30)", "(default: cosine)"):
+        assert default in out, default
+
+
+def test_defaults_are_log_bins_from_one_km_balanced_weights_and_auto(inputs, capsys):
+    folder, coords, features = inputs
+    assert main(["variogram", str(folder / "features.npy"), str(folder / "coords.csv"),
+                 "--json"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert printed["bins"][0]["low_km"] == 0.0 and printed["bins"][0]["high_km"] == 1.0
+    assert printed["fit"]["weighting"] == "balanced"
+    assert set(printed["fit"]["candidates_aic"]) >= {"stable", "exponential+exponential"}
+    assert list(printed["gamma_at_km"]) == ["1", "25", "200", "750", "2500"]
+    # The same numbers as the library's defaults on the same input.
+    expected = fit_variogram(empirical_variogram(coords, features))
+    assert printed["model"] == expected.model
+    assert printed["range_km"] == pytest.approx(expected.range_km, rel=1e-9)
+
+
+def test_readable_summary_of_a_nested_fit(inputs, capsys):
+    folder, _, _ = inputs
+    assert main(["variogram", str(folder / "features.npy"), str(folder / "coords.csv"),
+                 "--model", "exponential+gaussian"]) == 0
+    out = capsys.readouterr().out
+    assert "model         exponential+gaussian" in out
+    assert "structure 1   exponential: partial sill" in out
+    assert "structure 2   gaussian: partial sill" in out
+    assert "effective range of the summed curve" in out and "slope range" in out
+    assert "gamma at      1 km" in out and "2500 km" in out

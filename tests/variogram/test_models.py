@@ -6,12 +6,12 @@ import pytest
 import torch
 
 from geovario.errors import GeovarioError
-from geovario.variogram import MODELS, get_model
-from geovario.variogram.models import MATERN_X95, NumpyOps
+from geovario.variogram import get_model
+from geovario.variogram.models import MATERN_X95, NumpyOps, single_model_names
 
 SHAPES = {"spherical": [None], "exponential": [None], "gaussian": [None],
           "stable": [0.3, 1.0, 1.7], "matern": [0.5, 1.5, 2.5]}
-CASES = [(name, shape) for name in MODELS for shape in SHAPES[name]]
+CASES = [(name, shape) for name in single_model_names() for shape in SHAPES[name]]
 
 
 @pytest.mark.parametrize(("name", "shape"), CASES)

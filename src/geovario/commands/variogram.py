@@ -9,8 +9,16 @@ import numpy as np
 
 from geovario.errors import GeovarioError
 from geovario.metrics.io import read_coord_csv
-from geovario.variogram import AUTO_MODELS, FittedVariogram, empirical_variogram, fit_variogram
-from geovario.variogram.fit import WEIGHTINGS
+from geovario.variogram import (
+    MODELS,
+    WEIGHTINGS,
+    FittedVariogram,
+    empirical_variogram,
+    fit_variogram,
+)
+from geovario.variogram.bins import DEFAULT_MIN_KM, DEFAULT_PER_DECADE
+from geovario.variogram.models import nested_model_names, single_model_names
+from geovario.variogram.structures import SLOPE_PER_RADIAN
 
 #: Beyond this many points an exact all-pairs pass is impractical on a CPU (N²/2 pairs);
 #: the command then samples pairs unless told otherwise.
@@ -23,29 +31,51 @@ def register(subparsers) -> None:
     parser = subparsers.add_parser(
         "variogram", help="fit a semivariogram of feature dissimilarity vs distance",
         description="Empirical semivariogram of pair dissimilarity against great-circle "
-        "distance, and a fitted model (nugget, partial sill, practical range in km).")
+        "distance, and a fitted model (nugget, structures with partial sill and practical "
+        "range in km). By default the bins are log-spaced from 1 km to the largest distance "
+        "and the best single or nested model is chosen by Akaike's criterion.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     parser.add_argument("features", nargs="?", type=Path,
                         help="FEATURES.npy: an (N, D) or (N,) array")
     parser.add_argument("coords", nargs="?", type=Path,
                         help="COORDS.csv with latitude,longitude in the row order of FEATURES")
     parser.add_argument("--store", type=Path, help="read features and coordinates from a store")
-    parser.add_argument("--dissimilarity", choices=("cosine", "euclidean"), default="cosine")
-    parser.add_argument("--estimator", choices=("matheron", "cressie"), default="matheron")
-    parser.add_argument("--bins", type=int, default=15)
+    parser.add_argument("--dissimilarity", choices=("cosine", "euclidean"), default="cosine",
+                        help="pair dissimilarity")
+    parser.add_argument("--estimator", choices=("matheron", "cressie"), default="matheron",
+                        help="per-bin estimator (cressie needs euclidean)")
+    parser.add_argument("--min-km", type=float, default=DEFAULT_MIN_KM,
+                        help="first bin [0, MIN_KM), then log-spaced bins (without --bins)")
+    parser.add_argument("--per-decade", type=int, default=DEFAULT_PER_DECADE,
+                        help="log-spaced bins per decade of distance (without --bins)")
+    parser.add_argument("--bins", type=int, default=None,
+                        help="instead of the log layout: this many linear bins (log-spaced with "
+                        "--log-bins) up to --max-km")
     parser.add_argument("--max-km", type=float, default=None,
-                        help="largest distance binned (default: half the largest distance)")
-    parser.add_argument("--log-bins", action="store_true", help="log-spaced bins")
-    parser.add_argument("--model", choices=(*AUTO_MODELS, "auto"), default="stable")
-    parser.add_argument("--weighting", choices=WEIGHTINGS, default="pairs")
+                        help="largest distance binned; if not given, the largest pair "
+                        "distance of a 2,000-point sample (half of it with --bins)")
+    parser.add_argument("--log-bins", action="store_true",
+                        help="with --bins: log-spaced from MAX_KM / 1000")
+    parser.add_argument("--model", choices=(*MODELS, "auto"), default="auto", metavar="MODEL",
+                        help=f"{', '.join(single_model_names())}; a nested short+long pair of "
+                        f"{', '.join(sorted({m.split('+')[0] for m in nested_model_names()}))} "
+                        "(e.g. exponential+exponential); or auto: every one of them, the best "
+                        "by Akaike's criterion")
+    parser.add_argument("--weighting", choices=WEIGHTINGS, default="balanced",
+                        help="bin weights: balanced = N/(1 + N/2000), pairs = N, cressie = "
+                        "N/gamma^2, equal")
     parser.add_argument("--min-pairs", type=int, default=30,
                         help="bins with fewer pairs are left out of the fit")
     parser.add_argument("--no-nugget", action="store_true", help="fix the nugget at 0")
     parser.add_argument("--pairs", type=int, default=None,
-                        help=f"sample this many random pairs instead of all (default for "
-                        f"N > {EXACT_LIMIT:,}: {DEFAULT_SAMPLED_PAIRS:,})")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--device", default="cpu")
-    parser.add_argument("--chunk-size", type=int, default=2048)
+                        help=f"sample this many random pairs instead of all; if not given, all "
+                        f"pairs up to N = {EXACT_LIMIT:,} points, {DEFAULT_SAMPLED_PAIRS:,} "
+                        "sampled pairs beyond")
+    parser.add_argument("--seed", type=int, default=0,
+                        help="seed of pair sampling and of the sample that sets MAX_KM")
+    parser.add_argument("--device", default="cpu", help="torch device of the pair pass")
+    parser.add_argument("--chunk-size", type=int, default=2048,
+                        help="rows per tile of the pair pass")
     parser.add_argument("--out", type=Path, default=None, help="write the fit as JSON here")
     parser.add_argument("--plot", type=Path, default=None, help="write a PNG plot here")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
@@ -86,8 +116,9 @@ def run(args: argparse.Namespace) -> int:
               "(--pairs to change)", file=sys.stderr)
     empirical = empirical_variogram(
         coords, features, bins=args.bins, max_km=args.max_km, log_bins=args.log_bins,
-        dissimilarity=args.dissimilarity, estimator=args.estimator, pairs=pairs,
-        seed=args.seed, device=args.device, chunk_size=args.chunk_size,
+        min_km=args.min_km, per_decade=args.per_decade, dissimilarity=args.dissimilarity,
+        estimator=args.estimator, pairs=pairs, seed=args.seed, device=args.device,
+        chunk_size=args.chunk_size,
         progress=not args.json)
     fitted = fit_variogram(empirical, model=args.model, weighting=args.weighting,
                            min_pairs=args.min_pairs, fit_nugget=not args.no_nugget)
@@ -96,7 +127,7 @@ def run(args: argparse.Namespace) -> int:
     if args.plot is not None:
         from geovario.variogram.plot import plot_variogram
 
-        plot_variogram(fitted, args.plot, log_x=args.log_bins)
+        plot_variogram(fitted, args.plot)
     if args.json:
         print(json.dumps(fitted.to_dict()))
     else:
@@ -105,17 +136,28 @@ def run(args: argparse.Namespace) -> int:
 
 
 def format_fit(fitted: FittedVariogram) -> str:
-    """A readable summary: parameters, then one line per bin."""
+    """A readable summary: parameters, structures, ranges, γ at the report distances, bins."""
     shape = "-" if fitted.shape is None else f"{fitted.shape:.4g}"
     lines = [
         f"model         {fitted.model}  ({fitted.dissimilarity} dissimilarity, "
-        f"{fitted.estimator})",
+        f"{fitted.estimator}, {fitted.weighting} weights)",
         f"nugget        {fitted.nugget:.6g}",
         f"partial sill  {fitted.partial_sill:.6g}",
         f"sill          {fitted.sill:.6g}",
-        f"range         {fitted.range_km:,.1f} km (practical, 95 % of the partial sill)"
+    ]
+    for i, s in enumerate(fitted.structures, start=1):
+        extra = "" if s.shape is None else f", shape {s.shape:.4g}"
+        lines.append(f"structure {i}   {s.model}: partial sill {s.partial_sill:.6g}, "
+                     f"range {s.range_km:,.1f} km{extra}")
+    lines += [
+        f"range         {fitted.range_km:,.1f} km (practical: 95 % of the partial sill"
+        + (", effective range of the summed curve)" if fitted.nested else ")")
         + ("  [at the search bound]" if fitted.range_at_bound else ""),
+        f"slope range   {fitted.slope_range_km():,.1f} km (slope below {SLOPE_PER_RADIAN:g} "
+        "per radian)",
         f"shape         {shape}",
+        "gamma at      " + ", ".join(f"{km} km {value:.4g}"
+                                     for km, value in fitted.gamma_at_km().items()),
         "",
         f"{'lag km':>12} {'gamma':>12} {'pairs':>14}",
     ]

@@ -85,9 +85,15 @@ def write_report(result, data: Path) -> dict[str, Path]:
                                    .read_text())["train"]}, indent=2))
     v = result.variogram
     doc.heading("Semivariogram of the training features")
-    doc.table(["model", "nugget", "partial sill", "sill", "practical range", "shape"],
-              [[v.model, f"{v.nugget:.4f}", f"{v.partial_sill:.4f}", f"{v.sill:.4f}",
-                f"{v.range_km:,.0f} km", "-" if v.shape is None else f"{v.shape:.3f}"]])
+    gamma = v.gamma_at_km()
+    doc.table(["model", "nugget", "structures: partial sill, range (shape)", "sill",
+               "practical range", "slope range", "γ at 1 / 25 / 200 km"],
+              [[v.model, f"{v.nugget:.4f}",
+                "; ".join(f"{s.model} {s.partial_sill:.4f}, {s.range_km:,.0f} km"
+                          + ("" if s.shape is None else f" ({s.shape:.3f})")
+                          for s in v.structures),
+                f"{v.sill:.4f}", f"{v.range_km:,.0f} km", f"{v.slope_range_km():,.0f} km",
+                " / ".join(f"{gamma[k]:.4f}" for k in ("1", "25", "200"))]])
     doc.image(out / "variogram.png", "Cosine dissimilarity of EfficientNet-Lite0 features "
               "against distance, the fitted model, nugget, sill and range")
     doc.heading("Metrics on the test split (published 100K GeoCLIP gallery)")

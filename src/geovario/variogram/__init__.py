@@ -1,26 +1,40 @@
 """The semivariogram engine: empirical estimate → model fit → JSON → γ(h) in torch.
 
->>> emp = empirical_variogram(coords_deg, features, bins=15, max_km=5000)
->>> fitted = fit_variogram(emp, model="auto")
+>>> emp = empirical_variogram(coords_deg, features)  # log bins from 1 km to the widest pair
+>>> fitted = fit_variogram(emp)  # model="auto": single and nested models, balanced weights
 >>> fitted.save("variogram.json"); fitted.gamma(torch.tensor([10.0, 500.0]))
 """
 
-from geovario.variogram.empirical import EmpiricalVariogram, empirical_variogram, make_bin_edges
-from geovario.variogram.fit import AUTO_MODELS, ModelFit, fit_model, fit_variogram
+from geovario.variogram.bins import default_bin_edges, make_bin_edges
+from geovario.variogram.empirical import EmpiricalVariogram, empirical_variogram
+from geovario.variogram.fit import WEIGHTINGS, ModelFit, auto_models, fit_model, fit_variogram
 from geovario.variogram.fitted import FittedVariogram
-from geovario.variogram.models import MODELS, VariogramModel, get_model, register_model
+from geovario.variogram.models import (
+    MODELS,
+    NestedModel,
+    VariogramModel,
+    get_model,
+    register_model,
+    register_nested,
+)
+from geovario.variogram.structures import Structure
 
 __all__ = [
-    "AUTO_MODELS",
     "MODELS",
+    "WEIGHTINGS",
     "EmpiricalVariogram",
     "FittedVariogram",
     "ModelFit",
+    "NestedModel",
+    "Structure",
     "VariogramModel",
+    "auto_models",
+    "default_bin_edges",
     "empirical_variogram",
     "fit_model",
     "fit_variogram",
     "get_model",
     "make_bin_edges",
     "register_model",
+    "register_nested",
 ]

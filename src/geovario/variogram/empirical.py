@@ -30,10 +30,17 @@ from tqdm.auto import tqdm
 from geovario.errors import GeovarioError
 from geovario.geo.distance import EARTH_RADIUS_KM, unit_vectors
 from geovario.geo.validate import validate_coords
+from geovario.variogram.bins import (
+    DEFAULT_MIN_KM,
+    DEFAULT_PER_DECADE,
+    HALF_EARTH_KM,
+    default_bin_edges,
+    default_max_km,
+    make_bin_edges,
+)
 
 DISSIMILARITIES = ("cosine", "euclidean")
 ESTIMATORS = ("matheron", "cressie")
-HALF_EARTH_KM = math.pi * EARTH_RADIUS_KM
 # Rows of the per-bin accumulator.
 _COUNT, _SUM_H, _SUM_D, _SUM_D2, _SUM_ROOT = range(5)
 
@@ -51,38 +58,6 @@ class EmpiricalVariogram:
     estimator: str
     n_points: int
     sampled_pairs: int | None = None
-
-
-def make_bin_edges(max_km: float, bins: int, *, log_bins: bool = False,
-                   min_km: float | None = None) -> np.ndarray:
-    """Bin edges in km: ``bins`` linear bins over [0, max_km], or log-spaced ones.
-
-    With ``log_bins`` a first bin [0, min_km) is followed by log-spaced bins up to max_km
-    (min_km defaults to max_km / 1000).
-
-    Raises:
-        GeovarioError: "variogram: ..." for a non-positive max_km, fewer than one bin, or
-            min_km not in (0, max_km).
-    """
-    if not max_km > 0:
-        raise GeovarioError(f"variogram: max_km must be positive, got {max_km}")
-    if bins < 1:
-        raise GeovarioError(f"variogram: bins must be at least 1, got {bins}")
-    if not log_bins:
-        return np.linspace(0.0, max_km, bins + 1)
-    min_km = max_km / 1000 if min_km is None else min_km
-    if not 0 < min_km < max_km:
-        raise GeovarioError(f"variogram: min_km must lie in (0, max_km={max_km}), got {min_km}")
-    return np.concatenate([[0.0], np.geomspace(min_km, max_km, bins)])
-
-
-def default_max_km(coords_deg: np.ndarray, seed: int = 0, sample: int = 2000) -> float:
-    """Half the largest distance among a random sample of the points (the classical rule)."""
-    rng = np.random.default_rng(seed)
-    take = rng.choice(len(coords_deg), size=min(sample, len(coords_deg)), replace=False)
-    u = torch.from_numpy(unit_vectors(coords_deg[take]))
-    chord = torch.cdist(u, u, compute_mode="donot_use_mm_for_euclid_dist").max().item()
-    return float(2 * EARTH_RADIUS_KM * math.asin(min(chord / 2, 1.0))) / 2
 
 
 def _check_features(values) -> np.ndarray:
@@ -185,8 +160,9 @@ def _chords(ua: torch.Tensor, ub: torch.Tensor) -> torch.Tensor:
     return torch.cdist(ua, ub, compute_mode="donot_use_mm_for_euclid_dist")
 
 
-def empirical_variogram(coords_deg, values, *, bins: int = 15, max_km: float | None = None,
-                        bin_edges_km=None, log_bins: bool = False,
+def empirical_variogram(coords_deg, values, *, bins: int | None = None,
+                        max_km: float | None = None, bin_edges_km=None, log_bins: bool = False,
+                        min_km: float = DEFAULT_MIN_KM, per_decade: int = DEFAULT_PER_DECADE,
                         dissimilarity: str = "cosine", estimator: str = "matheron",
                         pairs: int | None = None, seed: int = 0, device: str = "cpu",
                         chunk_size: int = 1024, feature_dtype: torch.dtype | None = None,
@@ -194,8 +170,13 @@ def empirical_variogram(coords_deg, values, *, bins: int = 15, max_km: float | N
     """Estimate the semivariogram of ``values`` (N, or N×D) at ``coords_deg`` (N×2 lat/lon).
 
     Args:
-        bins, max_km, log_bins: bin layout when ``bin_edges_km`` is not given; max_km defaults
-            to half the largest distance in a 2,000-point sample.
+        bins, max_km, log_bins, min_km, per_decade: the bin layout when ``bin_edges_km`` is
+            not given. By default (no ``bins``, no ``log_bins``) it is
+            :func:`~geovario.variogram.bins.default_bin_edges`: [0, min_km) then
+            ``per_decade`` log-spaced bins per decade up to max_km (default the largest
+            distance in a 2,000-point sample). Given ``bins`` (or ``log_bins``), the
+            classical layout: ``bins`` (default 15) linear or log-spaced bins up to max_km
+            (default half the largest distance in that sample).
         dissimilarity: ``cosine`` or ``euclidean`` (see the module docstring).
         estimator: ``matheron`` or ``cressie`` (Cressie–Hawkins, euclidean only).
         pairs: when given, estimate from about this many uniformly sampled pairs (whole
@@ -227,8 +208,11 @@ def empirical_variogram(coords_deg, values, *, bins: int = 15, max_km: float | N
     if np.abs(units_np - units_np[0]).max() < 1e-12:
         raise GeovarioError("variogram: all points are at one place, so there is no distance "
                             "to relate dissimilarity to")
-    if bin_edges_km is None:
-        bin_edges_km = make_bin_edges(max_km or default_max_km(coords, seed), bins,
+    if bin_edges_km is None and bins is None and not log_bins:
+        bin_edges_km = default_bin_edges(coords, min_km=min_km, max_km=max_km,
+                                         per_decade=per_decade, seed=seed)
+    elif bin_edges_km is None:
+        bin_edges_km = make_bin_edges(max_km or default_max_km(coords, seed), bins or 15,
                                       log_bins=log_bins)
     edges = np.asarray(bin_edges_km, dtype=np.float64)
     if edges.ndim != 1 or len(edges) < 2 or np.any(np.diff(edges) <= 0) or edges[0] < 0:

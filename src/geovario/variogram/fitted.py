@@ -1,14 +1,22 @@
 """A fitted semivariogram: evaluation in numpy or torch, and its JSON file.
 
-The JSON file (``format: geovario.variogram``, ``version: 1``) holds the model name,
-nugget, partial sill, sill, practical range in km (``range_km``, where γ reaches
-n + 0.95·s; see ``models``), shape (α for stable, ν for matérn, else null), the
-dissimilarity and estimator, the fit settings, and the empirical bins.
+γ(h) = n + Σ_i s_i (1 − ρ_i(h / r_i)): a nugget plus one structure (a single model) or
+several (a nested model, "a+b", short range first); see ``structures``.
+
+The JSON file (``format: geovario.variogram``, ``version: 2``) holds the model name,
+the nugget, the ``structures`` (model, partial sill, practical range in km, shape, each),
+and for readers: the total partial sill and sill, ``range_km`` (the effective practical
+range, where γ reaches n + 0.95·Σ s_i; a single structure's own range), ``shape`` (α for
+stable, ν for matérn, null otherwise and for nested models), ``slope_range_km`` (see
+:meth:`FittedVariogram.slope_range_km`), ``gamma_at_km`` (γ at 1, 25, 200, 750 and
+2,500 km, keyed "1", "25", …), the dissimilarity and estimator, the fit settings and
+the empirical bins. Version-1 files (one structure, no ``structures``) still load.
 """
 
 import json
 import math
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -17,24 +25,45 @@ from geovario.errors import GeovarioError
 from geovario.fileio import finite_or_none, write_json_atomic
 from geovario.variogram.empirical import EmpiricalVariogram
 from geovario.variogram.models import get_model
+from geovario.variogram.structures import (
+    REPORT_KM,
+    SLOPE_PER_RADIAN,
+    Structure,
+    effective_range_km,
+    gamma_at_km,
+    nested_gamma,
+    slope_range_km,
+)
 
 FORMAT = "geovario.variogram"
-VERSION = 1
+VERSION = 2
+READABLE_VERSIONS = (1, 2)
 RANGE_CONVENTION = ("practical range: gamma(range_km) = nugget + (1 - exp(-3)) * partial_sill "
-                    "(about 95 %); spherical: the finite range")
+                    "(about 95 %); spherical: the finite range; nested models: the effective "
+                    "range of the summed curve, each structure's range_km in 'structures'")
 
-@dataclass(frozen=True)
+
+@dataclass(frozen=True, init=False)
 class FittedVariogram:
-    """γ(h) = nugget + partial_sill · (1 − ρ(h / range_km)) of a registered model."""
+    """γ(h) = nugget + Σ partial_sill_i · (1 − ρ_i(h / range_i)) of registered models.
 
-    model: str
+    Build it from one structure, as always, ``FittedVariogram("exponential", nugget,
+    partial_sill, range_km, shape)``, or from ``structures=(Structure(...), ...)``;
+    ``model``, ``partial_sill`` (total), ``range_km`` (effective) and ``shape`` are then
+    derived. ``dataclasses.replace`` works on ``nugget``, ``structures`` and the fit
+    fields; asking it to change ``range_km`` and the like is an error (change the
+    structures instead).
+
+    Raises:
+        GeovarioError: "variogram: ..." for both or neither of structures and the single
+            model's parameters, a nested model name without structures, or bad structures.
+    """
+
     nugget: float
-    partial_sill: float
-    range_km: float
-    shape: float | None = None
+    structures: tuple[Structure, ...]
     dissimilarity: str = "cosine"
     estimator: str = "matheron"
-    weighting: str = "pairs"
+    weighting: str = "balanced"
     min_pairs: int = 30
     rss: float = math.nan
     aic: float = math.nan
@@ -42,26 +71,98 @@ class FittedVariogram:
     empirical: EmpiricalVariogram | None = None
     candidates: dict[str, float] = field(default_factory=dict)
 
+    def __init__(self, model: str | None = None, nugget: float = 0.0,
+                 partial_sill: float | None = None, range_km: float | None = None,
+                 shape: float | None = None, dissimilarity: str = "cosine",
+                 estimator: str = "matheron", weighting: str = "balanced", min_pairs: int = 30,
+                 rss: float = math.nan, aic: float = math.nan, range_at_bound: bool = False,
+                 empirical: EmpiricalVariogram | None = None,
+                 candidates: dict[str, float] | None = None, *,
+                 structures: tuple[Structure, ...] | None = None):
+        single = (partial_sill, range_km, shape)
+        if structures is not None:
+            structures = tuple(structures)
+            if any(value is not None for value in single) or not structures:
+                raise GeovarioError("variogram: give either structures or a model's "
+                                    "partial_sill, range_km and shape, not both")
+            name = "+".join(s.model for s in structures)
+            if model is not None and model != name:
+                raise GeovarioError(f"variogram: model {model!r} does not match its structures "
+                                    f"({name!r})")
+        else:
+            if model is None or partial_sill is None or range_km is None:
+                raise GeovarioError("variogram: give a model with its partial_sill and range_km, "
+                                    "or structures")
+            if len(get_model(model).components) > 1:
+                raise GeovarioError(f"variogram: nested model {model!r} needs structures")
+            structures = (Structure(model, partial_sill, range_km, shape),)
+        values = dict(nugget=float(nugget), structures=structures, dissimilarity=dissimilarity,
+                      estimator=estimator, weighting=weighting, min_pairs=min_pairs, rss=rss,
+                      aic=aic, range_at_bound=range_at_bound, empirical=empirical,
+                      candidates={} if candidates is None else candidates)
+        for key, value in values.items():
+            object.__setattr__(self, key, value)
+
+    @property
+    def model(self) -> str:
+        """The registered model's name: "exponential", or "a+b" for a nested model."""
+        return "+".join(s.model for s in self.structures)
+
+    @property
+    def nested(self) -> bool:
+        """Whether there is more than one structure."""
+        return len(self.structures) > 1
+
+    @property
+    def partial_sill(self) -> float:
+        """Total partial sill Σ s_i (a single structure's own)."""
+        return math.fsum(s.partial_sill for s in self.structures)
+
     @property
     def sill(self) -> float:
         """Total sill, nugget + partial sill: the dissimilarity expected of unrelated places."""
         return self.nugget + self.partial_sill
 
+    @cached_property
+    def range_km(self) -> float:
+        """Effective practical range: γ reaches n + 0.95·Σ s_i there (a single structure's r)."""
+        return effective_range_km(self.nugget, self.structures)
+
+    @property
+    def shape(self) -> float | None:
+        """A single structure's shape (α, ν); None for shape-free and nested models."""
+        return None if self.nested else self.structures[0].shape
+
     def gamma(self, h_km):
-        """Expected dissimilarity at distance h (numpy array or torch tensor, km)."""
-        return get_model(self.model).gamma(h_km, self.nugget, self.partial_sill,
-                                           self.range_km, self.shape)
+        """Expected dissimilarity at distance h (numpy array or torch tensor of km)."""
+        return nested_gamma(h_km, self.nugget, self.structures)
 
     def spatial_correlation(self, h_km):
         """1 − γ(h) / sill: how much of the dissimilarity is explained by proximity at h."""
         return 1.0 - self.gamma(h_km) / self.sill
 
+    def slope_range_km(self, per_radian: float = SLOPE_PER_RADIAN) -> float:
+        """The method prototype's range: where dγ/dθ (θ = h / 6371 km) drops below per_radian.
+
+        The first distance beyond the steepest point of the curve (so a gaussian's flat
+        start does not count), in km; see :func:`~geovario.variogram.structures.slope_range_km`.
+        """
+        return slope_range_km(self.structures, per_radian)
+
+    def gamma_at_km(self, distances_km=REPORT_KM) -> dict[str, float]:
+        """γ at the given distances (default 1, 25, 200, 750, 2,500 km), keyed "1", "25", …."""
+        return gamma_at_km(self.nugget, self.structures, distances_km)
+
     def to_dict(self) -> dict:
-        """A JSON-ready dict (empty bins are written with null values)."""
+        """A JSON-ready dict, version 2 (empty bins are written with null values)."""
         out = {
             "format": FORMAT, "version": VERSION, "model": self.model,
             "nugget": self.nugget, "partial_sill": self.partial_sill, "sill": self.sill,
             "range_km": self.range_km, "shape": self.shape,
+            "structures": [s.to_dict() for s in self.structures],
+            "slope_range_km": finite_or_none(self.slope_range_km()),
+            "slope_per_radian": SLOPE_PER_RADIAN,
+            "gamma_at_km": self.gamma_at_km(),
             "dissimilarity": self.dissimilarity, "estimator": self.estimator,
             "range_convention": RANGE_CONVENTION,
             "formula": get_model(self.model).formula,
@@ -85,47 +186,42 @@ class FittedVariogram:
 
     @classmethod
     def from_dict(cls, data: dict, source: str = "variogram") -> "FittedVariogram":
-        """Rebuild from :meth:`to_dict` output.
+        """Rebuild from :meth:`to_dict` output (version 2) or a version-1 file.
 
         Raises:
             GeovarioError: "<source>: ..." for another format, an unknown version, a missing
-                field or an unknown model.
+                field, an unknown model or structures that do not match the model name.
         """
         if data.get("format") != FORMAT:
             raise GeovarioError(f"{source}: not a geovario variogram file "
                                 f"(format {data.get('format')!r})")
-        if data.get("version") != VERSION:
+        if data.get("version") not in READABLE_VERSIONS:
             raise GeovarioError(f"{source}: variogram file version {data.get('version')!r}, "
-                                f"this geovario reads version {VERSION}")
+                                f"this geovario reads versions "
+                                f"{', '.join(map(str, READABLE_VERSIONS))}")
         try:
-            get_model(data["model"])
+            nugget = data["nugget"]
+            if data["version"] == 1:
+                structures = (Structure(data["model"], data["partial_sill"], data["range_km"],
+                                        data.get("shape")),)
+            else:
+                structures = tuple(Structure.from_dict(s) for s in data["structures"])
             fit = data.get("fit", {})
-            bins = data.get("bins", [])
-            empirical = None
-            if bins:
-                def column(key):
-                    return np.array([math.nan if b[key] is None else b[key] for b in bins],
-                                    dtype=np.float64)
-                edges = np.array([b["low_km"] for b in bins] + [bins[-1]["high_km"]])
-                empirical = EmpiricalVariogram(
-                    edges, column("lag_km"), column("gamma"),
-                    np.array([b["pairs"] for b in bins], dtype=np.int64), column("spread"),
-                    data["dissimilarity"], data.get("estimator", "matheron"),
-                    int(data.get("n_points", 0)), data.get("sampled_pairs"))
             return cls(
-                model=data["model"], nugget=float(data["nugget"]),
-                partial_sill=float(data["partial_sill"]), range_km=float(data["range_km"]),
-                shape=None if data.get("shape") is None else float(data["shape"]),
+                data["model"], nugget, structures=structures,
                 dissimilarity=data["dissimilarity"],
                 estimator=data.get("estimator", "matheron"),
                 weighting=fit.get("weighting", "pairs"), min_pairs=fit.get("min_pairs", 30),
                 rss=_none_to_nan(fit.get("rss")), aic=_none_to_nan(fit.get("aic")),
-                range_at_bound=bool(fit.get("range_at_bound", False)), empirical=empirical,
+                range_at_bound=bool(fit.get("range_at_bound", False)),
+                empirical=_empirical_from_dict(data),
                 candidates={k: _none_to_nan(v)
                             for k, v in fit.get("candidates_aic", {}).items()},
             )
         except KeyError as missing:
             raise GeovarioError(f"{source}: missing field {missing}") from None
+        except GeovarioError as error:
+            raise GeovarioError(f"{source}: {str(error).removeprefix('variogram: ')}") from None
 
     def save(self, path: str | Path) -> None:
         """Write the JSON file atomically (a temp file in the same folder, then a rename)."""
@@ -146,6 +242,25 @@ class FittedVariogram:
         except (json.JSONDecodeError, UnicodeDecodeError) as error:
             raise GeovarioError(f"{path}: not valid JSON ({error})") from None
         return cls.from_dict(data, source=str(path))
+
+
+def _empirical_from_dict(data: dict) -> EmpiricalVariogram | None:
+    """The empirical bins of a variogram file (None when it has none)."""
+    bins = data.get("bins", [])
+    if not bins:
+        return None
+
+    def column(key):
+        return np.array([math.nan if b[key] is None else b[key] for b in bins],
+                        dtype=np.float64)
+
+    edges = np.array([b["low_km"] for b in bins] + [bins[-1]["high_km"]])
+    return EmpiricalVariogram(edges, column("lag_km"), column("gamma"),
+                              np.array([b["pairs"] for b in bins], dtype=np.int64),
+                              column("spread"), data["dissimilarity"],
+                              data.get("estimator", "matheron"), int(data.get("n_points", 0)),
+                              data.get("sampled_pairs"))
+
 
 def _none_to_nan(value) -> float:
     return math.nan if value is None else float(value)

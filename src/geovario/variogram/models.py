@@ -15,6 +15,12 @@ For the spherical model, which reaches its sill exactly, r is that finite range.
 | stable      | exp(−3x^α), α ∈ (0, 2]                  | ℓ = r / 3^(1/α)               |
 | matern      | Matérn with ν ∈ {0.5, 1.5, 2.5}, closed | numeric (see ``MATERN_X95``)  |
 
+Nested models, "a+b": γ(h) = n + s₁(1 − ρ_a(h/r₁)) + s₂(1 − ρ_b(h/r₂)) with r₁ < r₂, a
+short-range structure a plus a long-range structure b. Every ordered pair of the
+shape-free models above is registered (``exponential+exponential``,
+``spherical+gaussian``, …), so the registry is the one list of models that fits,
+``model="auto"`` and the command line choose from.
+
 A subclass defines only ``correlation``; fitting and evaluation live elsewhere.
 The functions are written against a tiny array namespace so the same formula
 serves numpy (fitting, plots) and torch (the loss, on any device).
@@ -76,6 +82,11 @@ class VariogramModel:
         """Whether the model has a shape parameter (reported as ``shape`` in JSON)."""
         return self.shape_bounds is not None or self.shape_choices is not None
 
+    @property
+    def components(self) -> tuple["VariogramModel", ...]:
+        """The single-structure models summed: just this one."""
+        return (self,)
+
     def gamma(self, h_km, nugget: float, partial_sill: float, range_km: float,
               shape: float | None = None):
         """γ(h) = n + s(1 − ρ(h / r)), for numpy arrays or torch tensors of km."""
@@ -83,7 +94,32 @@ class VariogramModel:
         return nugget + partial_sill * (1.0 - self.correlation(h_km / range_km, shape, ops))
 
 
-MODELS: dict[str, VariogramModel] = {}
+class NestedModel:
+    """A sum of single-structure models, short range first: γ = n + Σ s_i(1 − ρ_i(h/r_i))."""
+
+    shape_bounds = None
+    shape_choices = None
+    has_shape = False
+
+    def __init__(self, *components: VariogramModel):
+        self.components = components
+        self.name = "+".join(c.name for c in components)
+        ranges = " < ".join(f"r{i + 1}" for i in range(len(components)))
+        self.formula = (" + ".join(["n"] + [f"s{i + 1}(1 - rho_{c.name}(h/r{i + 1}))"
+                                            for i, c in enumerate(components)])
+                        + f", {ranges}")
+
+    def gamma(self, h_km, nugget: float, partial_sills, ranges_km, shapes=None):
+        """γ(h) for sequences of partial sills, ranges (and shapes), numpy or torch."""
+        shapes = shapes or [None] * len(self.components)
+        out = nugget
+        for model, s, r, shape in zip(self.components, partial_sills, ranges_km, shapes,
+                                      strict=True):
+            out = out + model.gamma(h_km, 0.0, s, r, shape)
+        return out
+
+
+MODELS: dict[str, VariogramModel | NestedModel] = {}
 
 
 def register_model(cls: type[VariogramModel]) -> type[VariogramModel]:
@@ -92,8 +128,15 @@ def register_model(cls: type[VariogramModel]) -> type[VariogramModel]:
     return cls
 
 
-def get_model(name: str) -> VariogramModel:
-    """Look a model up by name.
+def register_nested(*names: str) -> NestedModel:
+    """Register the sum of registered single models, short range first ("a+b")."""
+    nested = NestedModel(*(single_model(name) for name in names))
+    MODELS[nested.name] = nested
+    return nested
+
+
+def get_model(name: str) -> VariogramModel | NestedModel:
+    """Look a model (single or nested) up by name.
 
     Raises:
         GeovarioError: "variogram: unknown model 'X' (choose from ...)".
@@ -102,6 +145,29 @@ def get_model(name: str) -> VariogramModel:
         raise GeovarioError(f"variogram: unknown model {name!r} (choose from "
                             f"{', '.join(sorted(MODELS))})")
     return MODELS[name]
+
+
+def single_model(name: str) -> VariogramModel:
+    """Look a single-structure model up by name.
+
+    Raises:
+        GeovarioError: "variogram: ..." for an unknown or a nested model.
+    """
+    model = get_model(name)
+    if isinstance(model, NestedModel):
+        raise GeovarioError(f"variogram: {name!r} is a nested model; a structure needs one of "
+                            f"{', '.join(single_model_names())}")
+    return model
+
+
+def single_model_names() -> tuple[str, ...]:
+    """Names of the registered single-structure models."""
+    return tuple(name for name, m in MODELS.items() if not isinstance(m, NestedModel))
+
+
+def nested_model_names() -> tuple[str, ...]:
+    """Names of the registered nested models."""
+    return tuple(name for name, m in MODELS.items() if isinstance(m, NestedModel))
 
 
 @register_model
@@ -195,3 +261,14 @@ class Matern(VariogramModel):
             raise GeovarioError(f"variogram: matern shape (nu) must be one of "
                                 f"{sorted(MATERN_X95)}, got {shape!r}")
         return _matern_unit(MATERN_X95[shape] * ops.clip(x, 0.0, None), shape, ops)
+
+
+def _register_nested_pairs() -> None:
+    """Nested candidates: every ordered pair (short, long) of the shape-free single models."""
+    shape_free = [name for name in single_model_names() if not MODELS[name].has_shape]
+    for short in shape_free:
+        for long in shape_free:
+            register_nested(short, long)
+
+
+_register_nested_pairs()

@@ -1,26 +1,36 @@
-"""A picture of a fitted semivariogram: what a person looks at to trust the fit."""
+"""A picture of a fitted semivariogram: what a person looks at to trust the fit.
+
+Drawn on a bare :class:`matplotlib.figure.Figure` (no pyplot, no global backend switch),
+so importing this module leaves the caller's matplotlib setup alone.
+"""
 
 from pathlib import Path
 
-import matplotlib
+import numpy as np
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+from geovario.variogram.bins import is_log_layout
+from geovario.variogram.fitted import FittedVariogram
 
-from geovario.variogram.fitted import FittedVariogram  # noqa: E402
+_STRUCTURE_COLOURS = ("tab:green", "tab:purple", "tab:brown")
 
 
-def plot_variogram(fitted: FittedVariogram, path: str | Path, *, title: str | None = None,
-                   log_x: bool = False) -> Path:
-    """Save a PNG: empirical bins (area ∝ pair count), the fitted curve, nugget, sill, range.
+def variogram_figure(fitted: FittedVariogram, *, title: str | None = None,
+                     log_x: bool | None = None) -> Figure:
+    """The figure: empirical bins (area ∝ pair count), the fitted curve, nugget, sill, ranges.
 
     Bins below the fit's ``min_pairs`` are drawn hollow: they were left out of the fit.
+    Every structure's practical range is marked, and for a nested model the effective
+    range too. ``log_x`` (default: when the bins are log-spaced) puts distance on a log
+    axis, where the first kilometres can be seen.
     """
-    path = Path(path)
-    fig, ax = plt.subplots(figsize=(7, 4.2), dpi=120)
     emp = fitted.empirical
-    h_max = fitted.range_km * 1.5
+    if log_x is None:
+        log_x = emp is not None and is_log_layout(emp.bin_edges_km)
+    fig = Figure(figsize=(7, 4.2), dpi=120)
+    ax = fig.add_subplot()
+    ranges = [s.range_km for s in fitted.structures]
+    h_max, h_min = max(ranges) * 1.5, min(ranges) / 20
     if emp is not None:
         ok = np.isfinite(emp.gamma)
         used = ok & (emp.pairs >= fitted.min_pairs)
@@ -30,30 +40,47 @@ def plot_variogram(fitted: FittedVariogram, path: str | Path, *, title: str | No
         ax.scatter(emp.lag_km[ok & ~used], emp.gamma[ok & ~used], s=sizes[ok & ~used],
                    facecolors="none", edgecolors="tab:blue", label="too few pairs (not fitted)")
         h_max = max(h_max, float(emp.bin_edges_km[-1]))
-    h = np.geomspace(max(h_max, 1e-9) * 1e-4, h_max, 400) if log_x else np.linspace(0, h_max, 400)
+        positive = emp.lag_km[ok & (emp.lag_km > 0)]
+        if len(positive):
+            h_min = min(h_min, float(positive.min()) / 2)
+    h = np.geomspace(max(h_min, h_max * 1e-7), h_max, 600) if log_x \
+        else np.linspace(0, h_max, 600)
     ax.plot(h, fitted.gamma(h), color="tab:red", lw=2, label=_describe(fitted))
     ax.axhline(fitted.sill, color="gray", ls="--", lw=1)
     ax.axhline(fitted.nugget, color="gray", ls=":", lw=1)
-    ax.axvline(fitted.range_km, color="tab:green", ls="--", lw=1)
-    ax.annotate(f"sill {fitted.sill:.4g}", (0.99, fitted.sill), xycoords=("axes fraction", "data"),
-                ha="right", va="bottom", fontsize=8, color="gray")
-    ax.annotate(f"nugget {fitted.nugget:.4g}", (0.99, fitted.nugget),
-                xycoords=("axes fraction", "data"), ha="right", va="bottom", fontsize=8,
-                color="gray")
-    ax.annotate(f"range {fitted.range_km:,.0f} km", (fitted.range_km, 0.02),
-                xycoords=("data", "axes fraction"), ha="left", fontsize=8, color="tab:green")
+    _annotate_level(ax, fitted.sill, f"sill {fitted.sill:.4g}")
+    _annotate_level(ax, fitted.nugget, f"nugget {fitted.nugget:.4g}")
+    marks = [(s.range_km, f"{s.model} range {s.range_km:,.3g} km", colour)
+             for s, colour in zip(fitted.structures, _STRUCTURE_COLOURS, strict=False)]
+    if fitted.nested:
+        marks.append((fitted.range_km, f"effective range {fitted.range_km:,.3g} km", "black"))
+    for i, (x, label, colour) in enumerate(marks):
+        ax.axvline(x, color=colour, ls="--", lw=1)
+        ax.annotate(label, (x, 0.02 + 0.07 * i), xycoords=("data", "axes fraction"),
+                    ha="left", fontsize=8, color=colour)
     if log_x:
         ax.set_xscale("log")
-    ax.set_xlabel("great-circle distance (km)")
+    ax.set_xlabel("great-circle distance (km)" + (", log scale" if log_x else ""))
     ax.set_ylabel(f"semivariance ({fitted.dissimilarity} dissimilarity)")
     ax.set_ylim(bottom=0)
     ax.set_title(title or "Semivariogram of feature dissimilarity")
-    ax.legend(fontsize=8, loc="lower right", bbox_to_anchor=(1.0, 0.08))
+    ax.legend(fontsize=8, loc="upper left")
     fig.tight_layout()
+    return fig
+
+
+def plot_variogram(fitted: FittedVariogram, path: str | Path, *, title: str | None = None,
+                   log_x: bool | None = None) -> Path:
+    """Save :func:`variogram_figure` as a PNG at ``path`` (folders are created)."""
+    path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path)
-    plt.close(fig)
+    variogram_figure(fitted, title=title, log_x=log_x).savefig(path)
     return path
+
+
+def _annotate_level(ax, y: float, text: str) -> None:
+    ax.annotate(text, (0.99, y), xycoords=("axes fraction", "data"), ha="right", va="bottom",
+                fontsize=8, color="gray")
 
 
 def _describe(fitted: FittedVariogram) -> str:
