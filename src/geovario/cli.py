@@ -1,8 +1,9 @@
 """The single entry point: ``geovario <command>``.
 
 Each command lives in ``geovario.commands.<name>`` with two functions:
-``register(subparsers)`` adds its parser and sets ``func``; the function parses
-nothing itself and hands plain values to the library, which never sees ``args``.
+``register(parser)`` adds its options and sets ``func``, which parses nothing itself
+and hands plain values to the library, which never sees ``args``. Heavy libraries load
+inside the command that uses them.
 """
 
 import argparse
@@ -13,14 +14,30 @@ from geovario import __version__
 from geovario.allocator import keep_freed_memory
 from geovario.errors import GeovarioError
 
-COMMANDS = (
-    "ablate", "bluemarble", "demo", "download", "evaluate", "extract", "metrics", "predict",
-    "serve", "store", "train", "variogram",
-)
+#: Every command, with the one line ``geovario --help`` shows for it. A command's module
+#: is imported only when that command runs, so the CLI starts without torch.
+COMMANDS = {
+    "ablate": 'train and compare InfoNCE and semivariogram variants',
+    "bluemarble": 'build the offline Blue Marble geolocalization benchmark',
+    "demo": 'run every stage offline and write a report',
+    "download": 'download a dataset (OSV-5M) from the Hugging Face Hub (resumable)',
+    "evaluate": 'metrics of a trained run on a test store',
+    "extract": "embed a dataset's images into a feature store (resumable)",
+    "metrics": "score predictions with OSV-5M's metrics",
+    "predict": 'top-k locations with probabilities',
+    "serve": 'web page and JSON API that locate uploaded photos',
+    "store": 'inspect or merge feature stores',
+    "train": 'train on a feature store (also under torchrun)',
+    "variogram": 'fit a semivariogram of feature dissimilarity vs distance',
+}
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The full parser, with every command's sub-parser registered."""
+def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
+    """The parser, with the full options of the command named in ``argv`` (if any).
+
+    Every other command gets a bare parser with its one-line help: enough for
+    ``geovario --help`` and for argparse to recognise the name.
+    """
     parser = argparse.ArgumentParser(
         prog="geovario",
         description="Worldwide image geolocalization with semivariogram-guided contrastive "
@@ -28,15 +45,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"geovario {__version__}")
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for name in COMMANDS:
-        importlib.import_module(f"geovario.commands.{name}").register(subparsers)
+    chosen = next((arg for arg in argv or () if not arg.startswith("-")), None)
+    for name, summary in COMMANDS.items():
+        command = subparsers.add_parser(name, help=summary)
+        if name == chosen:
+            importlib.import_module(f"geovario.commands.{name}").register(command)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run one command; bad input ends in a one-line error and exit code 2."""
     keep_freed_memory()
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    args = build_parser(argv).parse_args(argv)
     try:
         return int(args.func(args) or 0)
     except GeovarioError as error:

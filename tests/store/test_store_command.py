@@ -71,6 +71,6 @@ def test_merge_command(store_dir, tmp_path, capsys):
 
 def test_register_builds_a_sub_sub_command():
     parser = argparse.ArgumentParser()
-    store_command.register(parser.add_subparsers(dest="command"))
+    store_command.register(parser.add_subparsers(dest="command").add_parser("store"))
     args = parser.parse_args(["store", "info", "somewhere", "--json"])
     assert args.func is store_command.run and args.store_command == "info" and args.json

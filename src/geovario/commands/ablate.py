@@ -7,13 +7,14 @@ from geovario.ablation.variants import VARIANTS
 from geovario.commands.train import add_training_arguments, configs_from_args
 
 
-def register(subparsers) -> None:
+def register(parser: argparse.ArgumentParser) -> None:
     """Add the ``ablate`` command."""
-    parser = subparsers.add_parser(
-        "ablate", help="train and compare InfoNCE and semivariogram variants",
-        description="Train InfoNCE, hard-only, false-only, both and the prototype rule on the "
-        "same features with the same seeds, evaluate each on a test store, and write "
-        "OUT/ablation.md, OUT/ablation.json and OUT/accuracy.png. Rerunning continues.")
+    parser.description = (
+        "Train InfoNCE, hard-only, false-only, both and the prototype rule on the same "
+        "features with the same seeds, evaluate each on a test store, compare every variant "
+        "with the baseline paired by seed (bootstrap intervals over test images), and write "
+        "OUT/ablation.md, OUT/ablation.json, OUT/accuracy.png and OUT/paired.png. Rerunning "
+        "continues.")
     parser.add_argument("--train-store", type=Path, required=True)
     parser.add_argument("--test-store", type=Path, required=True)
     parser.add_argument("--out", type=Path, required=True)

@@ -20,12 +20,11 @@ from geovario.data.bluemarble import (
 DEFAULTS = BuildConfig()
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(parser: argparse.ArgumentParser) -> None:
     """Add ``bluemarble`` with its ``build`` sub-command."""
-    parser = subparsers.add_parser(
-        "bluemarble", help="build the offline Blue Marble geolocalization benchmark",
-        description="Offline geolocalization benchmark from NASA Blue Marble imagery "
-                    "(satellite true colour, ~7.4 km per source pixel; not street view).")
+    parser.description = (
+        "Offline geolocalization benchmark from NASA Blue Marble imagery "
+        "(satellite true colour, ~7.4 km per source pixel; not street view).")
     actions = parser.add_subparsers(dest="bluemarble_command", required=True, metavar="ACTION")
     build = actions.add_parser(
         "build", help="write train/test CSVs and zip shards of patches in OSV-5M's layout",

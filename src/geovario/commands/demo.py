@@ -4,11 +4,10 @@ import argparse
 from pathlib import Path
 
 
-def register(subparsers) -> None:
+def register(parser: argparse.ArgumentParser) -> None:
     """Add the ``demo`` command."""
-    parser = subparsers.add_parser(
-        "demo", help="run every stage offline and write a report",
-        description="Build the Blue Marble benchmark, extract EfficientNet-Lite0 features, "
+    parser.description = (
+        "Build the Blue Marble benchmark, extract EfficientNet-Lite0 features, "
         "fit the semivariogram, train GeoCLIP (InfoNCE) and the semivariogram variant, "
         "evaluate both against the published 100K gallery and write OUT/report.html and "
         "OUT/report.md. A rerun reuses every finished stage.")

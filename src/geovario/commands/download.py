@@ -46,11 +46,10 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(parser: argparse.ArgumentParser) -> None:
     """Add ``download`` to the top-level parser."""
-    parser = subparsers.add_parser(
-        "download", help="download a dataset (OSV-5M) from the Hugging Face Hub (resumable)",
-        description="Download OSV-5M's <split>.csv and zip shards images/<split>/NN.zip from "
+    parser.description = (
+        "Download OSV-5M's <split>.csv and zip shards images/<split>/NN.zip from "
         "the Hugging Face dataset osv5m/osv5m into ROOT. Files already present and complete "
         "are skipped, so rerunning resumes.")
     parser.add_argument("dataset", choices=("osv5m",), help="dataset to download")

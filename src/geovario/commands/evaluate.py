@@ -6,11 +6,10 @@ from pathlib import Path
 from geovario.commands.metrics import format_table, to_json
 
 
-def register(subparsers) -> None:
+def register(parser: argparse.ArgumentParser) -> None:
     """Add the ``evaluate`` command."""
-    parser = subparsers.add_parser(
-        "evaluate", help="metrics of a trained run on a test store",
-        description="Predict every image of a test store against a gallery and print the "
+    parser.description = (
+        "Predict every image of a test store against a gallery and print the "
         "OSV-5M metrics; per-image predictions go to RUN_DIR/predictions-<store>.csv.")
     parser.add_argument("run_dir", type=Path)
     parser.add_argument("--store", type=Path, required=True, help="test feature store")

@@ -72,11 +72,10 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(parser: argparse.ArgumentParser) -> None:
     """Add ``extract`` to the top-level parser."""
-    parser = subparsers.add_parser(
-        "extract", help="embed a dataset's images into a feature store (resumable)",
-        description="Embed every image of a dataset with a frozen backbone into a feature "
+    parser.description = (
+        "Embed every image of a dataset with a frozen backbone into a feature "
         "store. Bad rows (invalid coordinates, missing or corrupt images) are skipped and "
         "listed in OUT/skipped.csv. Rerun the same command to resume after an interruption; "
         "run it under torchrun to split the work over processes.")

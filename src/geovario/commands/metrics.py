@@ -12,15 +12,12 @@ from geovario.fileio import finite_or_none
 from geovario.metrics import align_on_id, compute_metrics, read_predictions, read_truth
 
 
-def register(subparsers) -> None:
+def register(parser: argparse.ArgumentParser) -> None:
     """Add the ``metrics`` sub-command."""
-    parser = subparsers.add_parser(
-        "metrics",
-        help="score predictions with OSV-5M's metrics",
-        description="Mean/median error, GeoScore and accuracy within 1/25/200/750/2500 km "
-                    "(and, with --admin, country/region/sub-region/city accuracy) of "
-                    "predictions joined to the ground truth by id.",
-    )
+    parser.description = (
+        "Mean/median error, GeoScore and accuracy within 1/25/200/750/2500 km "
+        "(and, with --admin, country/region/sub-region/city accuracy) of "
+        "predictions joined to the ground truth by id.")
     parser.add_argument("predictions", metavar="PREDICTIONS.csv",
                         help="CSV with id and latitude/longitude (or lat/lon, LAT/LON)")
     parser.add_argument("--truth", required=True, metavar="TRUTH.csv",

@@ -10,11 +10,10 @@ import numpy as np
 from geovario.errors import GeovarioError
 
 
-def register(subparsers) -> None:
+def register(parser: argparse.ArgumentParser) -> None:
     """Add the ``predict`` command."""
-    parser = subparsers.add_parser(
-        "predict", help="top-k locations with probabilities",
-        description="Locate photos with a trained run: the top-k gallery locations, their "
+    parser.description = (
+        "Locate photos with a trained run: the top-k gallery locations, their "
         "probabilities and the nearest named place. Give image files (embedded with the "
         "run's own backbone) or --store for images already embedded in a feature store.")
     parser.add_argument("run_dir", type=Path)

@@ -7,11 +7,10 @@ from pathlib import Path
 from geovario.errors import GeovarioError
 
 
-def register(subparsers) -> None:
+def register(parser: argparse.ArgumentParser) -> None:
     """Add the ``serve`` command."""
-    parser = subparsers.add_parser(
-        "serve", help="web page and JSON API that locate uploaded photos",
-        description="Serve a trained run: a page at / to upload a photo and see the top-k "
+    parser.description = (
+        "Serve a trained run: a page at / to upload a photo and see the top-k "
         "guesses on a world map, POST /predict (multipart field 'image', optional top_k) "
         "for JSON, GET /health. The model, backbone and gallery load once at startup. "
         "There is no authentication: keep the default loopback host unless the network "

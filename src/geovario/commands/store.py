@@ -73,10 +73,9 @@ def _positive_int(text: str) -> int:
     return value
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(parser: argparse.ArgumentParser) -> None:
     """Add ``store`` with its own sub-commands to the top-level parser."""
-    parser = subparsers.add_parser("store", help="inspect or merge feature stores",
-                                   description="Inspect or merge feature stores.")
+    parser.description = "Inspect or merge feature stores."
     parser.set_defaults(func=run)
     commands = parser.add_subparsers(dest="store_command", required=True, metavar="SUBCOMMAND")
 

@@ -37,11 +37,10 @@ def setting(args: argparse.Namespace, dest: str):
     return SETTINGS[dest] if value is None else value
 
 
-def register(subparsers) -> None:
+def register(parser: argparse.ArgumentParser) -> None:
     """Add the ``train`` command."""
-    parser = subparsers.add_parser(
-        "train", help="train on a feature store (also under torchrun)",
-        description="Train the image head and location encoder on cached backbone features. "
+    parser.description = (
+        "Train the image head and location encoder on cached backbone features. "
         "Defaults are GeoCLIP's. Run under `torchrun --nproc_per_node N` for several GPUs.")
     parser.add_argument("--out", type=Path, required=True, help="run directory")
     parser.add_argument("--resume", action="store_true",

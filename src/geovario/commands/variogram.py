@@ -26,15 +26,14 @@ EXACT_LIMIT = 200_000
 DEFAULT_SAMPLED_PAIRS = 50_000_000
 
 
-def register(subparsers) -> None:
+def register(parser: argparse.ArgumentParser) -> None:
     """Add the ``variogram`` command."""
-    parser = subparsers.add_parser(
-        "variogram", help="fit a semivariogram of feature dissimilarity vs distance",
-        description="Empirical semivariogram of pair dissimilarity against great-circle "
+    parser.description = (
+        "Empirical semivariogram of pair dissimilarity against great-circle "
         "distance, and a fitted model (nugget, structures with partial sill and practical "
         "range in km). By default the bins are log-spaced from 1 km to the largest distance "
-        "and the best single or nested model is chosen by Akaike's criterion.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+        "and the best single or nested model is chosen by Akaike's criterion.")
+    parser.formatter_class = argparse.ArgumentDefaultsHelpFormatter
     parser.add_argument("features", nargs="?", type=Path,
                         help="FEATURES.npy: an (N, D) or (N,) array")
     parser.add_argument("coords", nargs="?", type=Path,

@@ -4,12 +4,18 @@ All public functions take degrees. Elementwise distances use the haversine
 formula; pairwise distances go through unit vectors on the sphere, where the
 chord c = ‖u_i − u_j‖ gives the same great-circle distance, 2R·asin(c/2), with
 no cancellation at short range and no trigonometry per pair.
+
+The torch twins import torch when called, so that numpy-only users (the ``metrics`` and
+``store`` commands) start without it.
 """
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
+
+if TYPE_CHECKING:
+    import torch
 
 EARTH_RADIUS_KM = 6371.0
 
@@ -26,9 +32,11 @@ def haversine_km(lat1, lon1, lat2, lon2) -> np.ndarray:
     return 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
 
 
-def haversine_km_torch(lat1: torch.Tensor, lon1: torch.Tensor,
-                       lat2: torch.Tensor, lon2: torch.Tensor) -> torch.Tensor:
+def haversine_km_torch(lat1: "torch.Tensor", lon1: "torch.Tensor",
+                       lat2: "torch.Tensor", lon2: "torch.Tensor") -> "torch.Tensor":
     """Haversine distance in km between points in degrees (torch, broadcasting, differentiable)."""
+    import torch
+
     phi1, lam1, phi2, lam2 = (torch.deg2rad(x) for x in (lat1, lon1, lat2, lon2))
     a = (torch.sin((phi2 - phi1) / 2) ** 2
          + torch.cos(phi1) * torch.cos(phi2) * torch.sin((lam2 - lam1) / 2) ** 2)
@@ -42,26 +50,28 @@ def unit_vectors(coords_deg) -> np.ndarray:
     return np.stack([np.cos(lat) * np.cos(lon), np.cos(lat) * np.sin(lon), np.sin(lat)], axis=1)
 
 
-def unit_vectors_torch(coords_deg: torch.Tensor) -> torch.Tensor:
+def unit_vectors_torch(coords_deg: "torch.Tensor") -> "torch.Tensor":
     """Torch twin of :func:`unit_vectors`; keeps the input's dtype and device."""
+    import torch
+
     lat, lon = torch.deg2rad(coords_deg[..., 0]), torch.deg2rad(coords_deg[..., 1])
     return torch.stack([torch.cos(lat) * torch.cos(lon), torch.cos(lat) * torch.sin(lon),
                         torch.sin(lat)], dim=-1)
 
 
-def chord_to_km(chord: torch.Tensor) -> torch.Tensor:
+def chord_to_km(chord: "torch.Tensor") -> "torch.Tensor":
     """Chord length between unit vectors → great-circle distance in km: 2R·asin(c/2)."""
-    return 2 * EARTH_RADIUS_KM * torch.asin((chord / 2).clamp(max=1.0))
+    return 2 * EARTH_RADIUS_KM * (chord / 2).clamp(max=1.0).asin()
 
 
-def pairwise_unit_km(u_a: torch.Tensor, u_b: torch.Tensor) -> torch.Tensor:
+def pairwise_unit_km(u_a: "torch.Tensor", u_b: "torch.Tensor") -> "torch.Tensor":
     """Great-circle km between every row of two unit-vector blocks, (A, 3) × (B, 3) → (A, B).
 
     Coordinate differences are taken per component (not through a dot product),
     so float64 stays exact to well under a metre at every distance.
     """
     diff = u_a[:, None, :] - u_b[None, :, :]
-    return chord_to_km(torch.linalg.vector_norm(diff, dim=-1))
+    return chord_to_km(diff.square().sum(dim=-1).sqrt())
 
 
 def pairwise_km(coords_a, coords_b) -> np.ndarray:
@@ -75,6 +85,8 @@ def iter_pairwise_km(coords_a, coords_b,
 
     Memory stays O(chunk_rows · B) however large A is.
     """
+    import torch
+
     u_b = torch.from_numpy(unit_vectors(coords_b))
     u_a = unit_vectors(coords_a)
     for start in range(0, len(u_a), chunk_rows):

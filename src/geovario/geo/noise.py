@@ -1,20 +1,25 @@
 """GPS noise in metres, as GeoCLIP's augmentation: so the model cannot memorise exact points."""
 
-import torch
+from typing import TYPE_CHECKING
 
 from geovario.geo.distance import EARTH_RADIUS_KM
+
+if TYPE_CHECKING:
+    import torch
 
 EARTH_RADIUS_M = EARTH_RADIUS_KM * 1000.0
 
 
-def jitter_coords(coords_deg: torch.Tensor, sigma_m: float,
-                  generator: torch.Generator | None = None) -> torch.Tensor:
+def jitter_coords(coords_deg: "torch.Tensor", sigma_m: float,
+                  generator: "torch.Generator | None" = None) -> "torch.Tensor":
     """Move each point by a Gaussian offset of ``sigma_m`` metres north and east.
 
     The offset (n, e) is walked along the great circle of bearing atan2(e, n) for
     √(n² + e²) metres (the spherical "destination point" formula), so the noise has the
     same size in metres at every latitude, the poles and the date line included.
     """
+    import torch
+
     if sigma_m <= 0:
         return coords_deg
     offset = torch.randn(coords_deg.shape, generator=generator, dtype=torch.float64)

@@ -5,9 +5,12 @@ globe into roughly [-1, 1] × [-0.5, 0.5].
 """
 
 import math
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
+
+if TYPE_CHECKING:
+    import torch
 
 A1, A2, A3, A4 = 1.340264, -0.081106, 0.000893, 0.003796
 SCALE = 66.50336 / 180.0
@@ -31,13 +34,15 @@ def equal_earth(coords_deg) -> np.ndarray:
     return np.stack([x, y], axis=1)
 
 
-def equal_earth_torch(coords_deg: torch.Tensor) -> torch.Tensor:
+def equal_earth_torch(coords_deg: "torch.Tensor") -> "torch.Tensor":
     """Torch twin of :func:`equal_earth`: (..., 2) degrees → (..., 2), same dtype and device.
 
     The operations follow GeoCLIP's own order in the input's dtype, so that its published
     location encoder, whose σ = 256 branch magnifies the smallest difference in the
     projection, sees the same numbers.
     """
+    import torch
+
     lat, lon = torch.deg2rad(coords_deg[..., 0]), torch.deg2rad(coords_deg[..., 1])
     sqrt3 = torch.sqrt(torch.tensor(3.0, dtype=lat.dtype, device=lat.device))
     theta = torch.asin(sqrt3 / 2 * torch.sin(lat))

@@ -17,7 +17,6 @@ geovario follows OSV-5M so its numbers compare with OSV-5M's tables.
 """
 
 import numpy as np
-import torch
 
 from geovario.errors import GeovarioError
 from geovario.geo import haversine_km, validate_coords
@@ -39,8 +38,8 @@ def as_coords(coords, *, source: str) -> np.ndarray:
         GeovarioError: "<source>: ..." from :func:`geovario.geo.validate_coords` for a
             shape other than (N, 2) or NaN / out-of-range coordinates.
     """
-    if isinstance(coords, torch.Tensor):
-        coords = coords.detach().to("cpu", torch.float64).numpy()
+    if type(coords).__module__.startswith("torch"):  # a tensor, without importing torch
+        coords = coords.detach().cpu().double().numpy()
     return validate_coords(coords, source=source)
 
 

@@ -1,0 +1,50 @@
+"""The entry point: cheap to start, every command reachable, one-line errors."""
+
+import subprocess
+import sys
+
+import pytest
+
+from geovario.cli import COMMANDS, main
+
+
+def test_importing_the_cli_and_listing_commands_loads_no_heavy_library():
+    program = ("import sys, contextlib, io\n"
+               "from geovario.cli import main\n"
+               "with contextlib.suppress(SystemExit), contextlib.redirect_stdout(io.StringIO()):\n"
+               "    main(['--help'])\n"
+               "print(sorted(m for m in ('torch', 'matplotlib', 'scipy', 'pandas')"
+               " if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True,
+                         check=True).stdout
+    assert out.strip() == "[]"
+
+
+def test_the_metrics_command_runs_without_torch(tmp_path):
+    (tmp_path / "p.csv").write_text("id,latitude,longitude\na,10,20\nb,-5,30\n")
+    (tmp_path / "t.csv").write_text("id,latitude,longitude\na,10,20\nb,-5,31\n")
+    program = ("import sys\nfrom geovario.cli import main\n"
+               f"assert main(['metrics', {str(tmp_path / 'p.csv')!r}, '--truth', "
+               f"{str(tmp_path / 't.csv')!r}]) == 0\n"
+               "print('torch' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True,
+                         check=True).stdout
+    assert out.strip().splitlines()[-1] == "False"
+
+
+@pytest.mark.parametrize("command", sorted(COMMANDS))
+def test_every_command_has_its_own_help(command, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main([command, "--help"])
+    assert exit_.value.code == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"usage: geovario {command}")
+    assert len(out.splitlines()) > 3  # the command's own options, not a bare stub
+
+
+def test_top_level_help_lists_every_command(capsys):
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    out = capsys.readouterr().out
+    for command, summary in COMMANDS.items():
+        assert command in out and summary.split()[0] in out
