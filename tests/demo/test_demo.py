@@ -11,7 +11,10 @@ def test_quick_demo_writes_a_report_with_both_models(tmp_path, capsys):
     assert main(["demo", "--quick", "--out", str(out), "--workers", "1"]) == 0
     assert "Report:" in capsys.readouterr().out
     report = (out / "report.md").read_text()
-    assert "| metric | GeoCLIP (InfoNCE) | semivariogram loss | difference |" in report
+    assert ("| metric | GeoCLIP (InfoNCE) | semivariogram loss | difference [95 % CI] |"
+            in report)
+    assert "Read with the intervals:" in report and "interleaved split" in report
+    assert "hard negatives, share of negatives beyond the range" in report
     for key in ("geoscore", "acc_25km", "acc_country", "median_km"):
         assert f"| {key} |" in report
     for figure in ("variogram.png", "figures/error_cdf.png", "figures/error_map.png",

@@ -68,12 +68,12 @@ class Stopwatch:
         write_json_atomic(self.path, self.timings)
 
 
-def run_demo(out: str | Path = "demo-out", *, quick: bool = False, device: str = "cpu",
-             workers: int = 2, progress: bool = True) -> DemoResult:
+def run_demo(out: str | Path = "demo-out", *, quick: bool = False, split: str = "interleaved",
+             device: str = "cpu", workers: int = 2, progress: bool = True) -> DemoResult:
     """Run (or finish, or just re-report) the demo in ``out``; returns what the report shows."""
     from geovario.demo.report import write_report
 
-    settings = QUICK if quick else FULL
+    settings = replace(QUICK if quick else FULL, split=split)
     out = Path(out)
     clock = Stopwatch(out / "timings.json", progress)
     data = clock.run("build the Blue Marble benchmark",
@@ -114,7 +114,7 @@ def build_data(out: Path, settings: DemoSettings, progress: bool) -> Path:
     from geovario.data.bluemarble import BuildConfig, build_bluemarble
 
     config = BuildConfig(train=settings.train_images, test=settings.test_images,
-                         pixels=settings.pixels, seed=settings.seed)
+                         pixels=settings.pixels, seed=settings.seed, split=settings.split)
     return build_bluemarble(out / "bluemarble", config, progress=progress).out
 
 
