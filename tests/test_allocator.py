@@ -1,5 +1,6 @@
 """Freed memory stays in the process: repeated large buffers stop costing page faults."""
 
+import os
 import platform
 import subprocess
 import sys
@@ -13,9 +14,8 @@ pytestmark = pytest.mark.skipif(
 PROGRAM = """
 import resource, sys
 import numpy as np
-if sys.argv[1] == "keep":
-    from geovario.allocator import keep_freed_memory
-    assert keep_freed_memory()
+from geovario.allocator import keep_freed_memory
+assert keep_freed_memory() == (sys.argv[1] == "keep")
 np.ones(64 << 17)  # 64 MiB once, so the heap holds it
 before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
 for _ in range(20):
@@ -25,8 +25,9 @@ print(resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before)
 
 
 def page_faults(mode: str) -> int:
+    env = {**os.environ, "GEOVARIO_KEEP_FREED_MEMORY": "1" if mode == "keep" else "0"}
     out = subprocess.run([sys.executable, "-c", PROGRAM, mode], capture_output=True, text=True,
-                         check=True)
+                         check=True, env=env)
     return int(out.stdout.split()[-1])
 
 

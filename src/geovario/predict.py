@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from geovario.allocator import keep_freed_memory
 from geovario.distributed import resolve_device
 from geovario.errors import GeovarioError
 from geovario.gallery import cached_gallery_embeddings, load_gallery, top_k
@@ -34,6 +35,7 @@ class Predictor:
 
     def __init__(self, run_dir: str | Path, gallery: str = "geoclip", device: str = "auto",
                  cache: bool = True, progress: bool = False):
+        keep_freed_memory()  # gallery and query batches reuse memory instead of faulting it in
         self.run_dir = Path(run_dir)
         self.model_config, _ = read_run_config(self.run_dir)
         self.device = torch.device(resolve_device(device))
