@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The evidence study of the semivariogram loss (benchmarks/RESULTS.md, "Evidence"):
-# both Blue Marble splits -> EfficientNet-Lite0 features -> `geovario ablate` with every
-# variant over SEEDS seeds, compared pairwise to InfoNCE. Resumable: rerun to continue.
+# both Blue Marble splits -> EfficientNet-Lite0 features -> `geovario ablate`, every
+# variant compared with InfoNCE paired by seed; then a sweep of the hard-negative margin
+# on the interleaved split, sharing the InfoNCE runs and the variogram. Resumable.
 #
 # Usage: bash benchmarks/study_method.sh OUT [SEEDS] [TRAIN] [TEST]
 set -euo pipefail
@@ -10,16 +11,36 @@ seeds=${2:-5}
 train=${3:-5000}
 test=${4:-1000}
 geovario=${GEOVARIO:-.venv/bin/geovario}
-train_args=(--epochs 6 --batch-size 256 --queue-size 1024 --lr 3e-4 --device cpu --quiet)
-for split in interleaved blocked; do
-    data=$out/$split
-    $geovario bluemarble build --split "$split" --train "$train" --test "$test" --seed 1 \
+train_args=(--seeds "$seeds" --epochs 6 --batch-size 256 --queue-size 1024 --lr 3e-4
+            --device cpu --quiet)
+
+features() {  # split -> build the benchmark and extract both parts
+    local data=$out/$1
+    $geovario bluemarble build --split "$1" --train "$train" --test "$test" --seed 1 \
         --out "$data/bluemarble"
     for part in train test; do
         $geovario extract --dataset bluemarble --root "$data/bluemarble" --split $part \
             --backbone efficientnet-lite0 --batch-size 32 --out "$data/features/$part" \
             --no-progress
     done
+}
+
+ablate() {  # split, folder, variants, extra options
+    local data=$out/$1
     $geovario ablate --train-store "$data/features/train" --test-store "$data/features/test" \
-        --out "$data/ablation" --seeds "$seeds" "${train_args[@]}"
+        --out "$data/$2" --variants "$3" "${train_args[@]}" "${@:4}"
+}
+
+features interleaved
+ablate interleaved ablation infonce,hard,false,both,prototype
+features blocked
+ablate blocked ablation infonce,both
+for margin in 0 2; do  # "both" at other margins, paired with the same InfoNCE runs
+    mkdir -p "$out/interleaved/margin-$margin/runs"
+    for seed in $(seq 0 $((seeds - 1))); do
+        ln -sfn "$out/interleaved/ablation/runs/infonce-seed$seed" \
+            "$out/interleaved/margin-$margin/runs/infonce-seed$seed"
+    done
+    ablate interleaved "margin-$margin" infonce,both --hard-margin "$margin" \
+        --variogram "$out/interleaved/ablation/variogram.json"
 done

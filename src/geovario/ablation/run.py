@@ -25,8 +25,12 @@ from geovario.variogram.from_store import fit_store_variogram
 
 def run_ablation(out: Path, train_config: TrainConfig, model_config: ModelConfig, *,
                  test_store: Path, variants: list[str], seeds: int, gallery: str = "geoclip",
-                 variogram: Path | None = None, progress: bool = True) -> dict:
+                 variogram: Path | None = None, loss_options: dict | None = None,
+                 progress: bool = True) -> dict:
     """Run the grid and return ``{variant: [metrics of each seed]}``.
+
+    ``loss_options`` are the semivariogram variants' base settings (strengths, margin);
+    each variant overrides the options that define it.
 
     Raises:
         GeovarioError: for an unknown variant name.
@@ -47,7 +51,8 @@ def run_ablation(out: Path, train_config: TrainConfig, model_config: ModelConfig
         variant = VARIANTS[name]
         for seed in range(seeds):
             run_dir = out / "runs" / f"{name}-seed{seed}"
-            options = {**variant.options, "variogram": str(variogram_path)} \
+            options = {**(loss_options or {}), **variant.options,
+                       "variogram": str(variogram_path)} \
                 if variant.loss == "semivariogram" else {}
             config = replace(train_config, loss=variant.loss, loss_options=options, seed=seed)
             results.setdefault(name, []).append(train_and_evaluate(

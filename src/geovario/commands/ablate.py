@@ -4,7 +4,12 @@ import argparse
 from pathlib import Path
 
 from geovario.ablation.variants import VARIANTS
-from geovario.commands.train import add_training_arguments, configs_from_args
+from geovario.commands.train import (
+    add_loss_arguments,
+    add_training_arguments,
+    configs_from_args,
+    semivariogram_options,
+)
 
 
 def register(parser: argparse.ArgumentParser) -> None:
@@ -28,6 +33,9 @@ def register(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--variogram", type=Path, default=None,
                         help="variogram JSON (default: fitted on a sample of the train store)")
     add_training_arguments(parser)
+    add_loss_arguments(parser.add_argument_group(
+        "semivariogram loss: the base settings of every semivariogram variant (a variant "
+        "overrides what defines it, e.g. hard-only sets --false-negatives none)"))
     parser.set_defaults(func=run)
 
 
@@ -39,7 +47,8 @@ def run(args: argparse.Namespace) -> int:
     variants = [v.strip() for v in args.variants.split(",") if v.strip()]
     results = run_ablation(args.out, config, model, test_store=args.test_store,
                            variants=variants, seeds=args.seeds, gallery=args.gallery,
-                           variogram=args.variogram, progress=not args.quiet)
+                           variogram=args.variogram, loss_options=semivariogram_options(args),
+                           progress=not args.quiet)
     paired = compare_to_baseline(args.out, variants, args.seeds, args.baseline) \
         if len(variants) > 1 and args.baseline in variants else None
     paths = write_report(args.out, summarize(results), args.seeds, results=results,

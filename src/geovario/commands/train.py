@@ -54,6 +54,19 @@ def register(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--variogram", type=Path, default=None,
                        help="variogram JSON of the training features (default: fitted on a "
                        "sample of the store into RUN_DIR/variogram.json)")
+    add_loss_arguments(group)
+    _setting(group, "--refit-every", 0, "refit the variogram on the image head's embeddings "
+             "every N steps (the loss then compares head embeddings); 0: never", type=int,
+             metavar="N")
+    _setting(group, "--refit-smoothing", DEFAULTS.refit_smoothing, "share of each refit "
+             "blended into the current variogram", type=float)
+    _setting(group, "--refit-sample", DEFAULTS.refit_sample, "training images embedded for "
+             "each refit", type=int)
+    parser.set_defaults(func=run)
+
+
+def add_loss_arguments(group) -> None:
+    """The semivariogram loss's options, shared by ``train`` and ``ablate``."""
     _setting(group, "--hard-strength", 1.0, "beta: hard negatives' weight "
              "exp(beta * (residual - margin)), capped at --max-weight", type=float)
     _setting(group, "--max-weight", 3.0, "upper bound of a hard negative's weight", type=float)
@@ -69,14 +82,6 @@ def register(parser: argparse.ArgumentParser) -> None:
              "per-lag spread of d", choices=SCALES)
     _setting(group, "--semivariogram-rule", "abstract", "abstract: the paper's reading; "
              "prototype: the April 2025 rule", choices=RULES)
-    _setting(group, "--refit-every", 0, "refit the variogram on the image head's embeddings "
-             "every N steps (the loss then compares head embeddings); 0: never", type=int,
-             metavar="N")
-    _setting(group, "--refit-smoothing", DEFAULTS.refit_smoothing, "share of each refit "
-             "blended into the current variogram", type=float)
-    _setting(group, "--refit-sample", DEFAULTS.refit_sample, "training images embedded for "
-             "each refit", type=int)
-    parser.set_defaults(func=run)
 
 
 def add_training_arguments(parser: argparse.ArgumentParser) -> None:
@@ -149,12 +154,18 @@ def loss_options(args: argparse.Namespace) -> dict:
     """The loss's options from the command line (none for InfoNCE)."""
     if getattr(args, "loss", None) != "semivariogram":
         return {}
+    options = semivariogram_options(args)
+    if args.variogram is not None:
+        options["variogram"] = str(args.variogram.resolve())
+    return options
+
+
+def semivariogram_options(args: argparse.Namespace) -> dict:
+    """The semivariogram loss's strengths, margin and rule as the command line sets them."""
     options = {name: setting(args, name) for name in (
         "hard_strength", "max_weight", "hard_margin", "false_negatives", "false_strength",
         "residual_scale")}
     options["rule"] = setting(args, "semivariogram_rule")
-    if args.variogram is not None:
-        options["variogram"] = str(args.variogram.resolve())
     return options
 
 
