@@ -114,11 +114,6 @@ def resolve_device(device: str) -> str:
     return device
 
 
-def is_main_process() -> bool:
-    """True on rank 0 of a process group, and in a plain single process."""
-    return not dist.is_initialized() or dist.get_rank() == 0
-
-
 def barrier() -> None:
     """Wait for every rank; does nothing without a process group."""
     if dist.is_initialized():

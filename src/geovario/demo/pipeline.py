@@ -8,7 +8,7 @@ report. Every stage keeps its output in the demo folder and a rerun reuses it.
 
 import json
 import time
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from geovario.ablation.run import train_and_evaluate
@@ -150,8 +150,3 @@ def fit_variogram_once(train_store: Path, out: Path, settings: DemoSettings,
     plot_variogram(fitted, out / "variogram.png",
                    title="Semivariogram of EfficientNet-Lite0 features (Blue Marble)")
     return fitted
-
-
-def settings_dict(settings: DemoSettings) -> dict:
-    """The settings as plain JSON."""
-    return asdict(settings)

@@ -4,14 +4,11 @@ import io
 import json
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from matplotlib.colors import LogNorm  # noqa: E402
-from PIL import Image  # noqa: E402
+import numpy as np
+import pandas as pd
+from matplotlib.colors import LogNorm
+from matplotlib.figure import Figure
+from PIL import Image
 
 COLORS = {"infonce": "tab:blue", "semivariogram": "tab:red"}
 MARKERS = {"infonce": "s", "semivariogram": "o"}
@@ -21,13 +18,13 @@ def _save(fig, path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.tight_layout()
     fig.savefig(path)
-    plt.close(fig)
     return path
 
 
 def error_cdf(predictions: dict[str, Path], path: Path) -> Path:
     """Share of test images located within d km, for every model (log distance axis)."""
-    fig, ax = plt.subplots(figsize=(6.5, 4), dpi=120)
+    fig = Figure(figsize=(6.5, 4), dpi=120)
+    ax = fig.subplots()
     for name, csv in predictions.items():
         errors = np.sort(pd.read_csv(csv)["error_km"].to_numpy())
         share = np.arange(1, len(errors) + 1) / len(errors)
@@ -54,7 +51,8 @@ def _world(ax, background: np.ndarray) -> None:
 
 def error_map(predictions: dict[str, Path], background: np.ndarray, path: Path) -> Path:
     """Test places on the Blue Marble, coloured by each model's error."""
-    fig, axes = plt.subplots(len(predictions), 1, figsize=(9, 4.6 * len(predictions)), dpi=110)
+    fig = Figure(figsize=(9, 4.6 * len(predictions)), dpi=110)
+    axes = fig.subplots(len(predictions), 1)
     axes = np.atleast_1d(axes)
     norm = LogNorm(vmin=10, vmax=10000)
     for ax, (name, csv) in zip(axes, predictions.items(), strict=True):
@@ -72,8 +70,8 @@ def examples(patches: list[bytes], truths: np.ndarray, top5: dict[str, tuple], b
              path: Path) -> Path:
     """A few test patches beside a map of each model's top-5 guesses and the truth."""
     rows = len(patches)
-    fig, axes = plt.subplots(rows, 2, figsize=(10, 2.8 * rows), dpi=110,
-                             gridspec_kw={"width_ratios": [1, 3]})
+    fig = Figure(figsize=(10, 2.8 * rows), dpi=110)
+    axes = fig.subplots(rows, 2, gridspec_kw={"width_ratios": [1, 3]})
     axes = np.atleast_2d(axes)
     for i, (patch, truth) in enumerate(zip(patches, truths, strict=True)):
         axes[i, 0].imshow(Image.open(io.BytesIO(patch)).convert("RGB"))
@@ -99,7 +97,8 @@ def negatives_over_training(log: Path, path: Path) -> Path:
     """Share of negatives the semivariogram loss called hard or false, step by step."""
     records = [json.loads(line) for line in log.read_text().splitlines() if line.strip()]
     steps = [r for r in records if "hard_share" in r and "kind" not in r]
-    fig, ax = plt.subplots(figsize=(6.5, 3.6), dpi=120)
+    fig = Figure(figsize=(6.5, 3.6), dpi=120)
+    ax = fig.subplots()
     if steps:
         x = [r["step"] for r in steps]
         ax.plot(x, [100 * r["hard_share"] for r in steps], label="hard negatives",
