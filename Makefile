@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 TORCH_PINS := torch==2.14.1 torchvision==0.29.1
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: setup demo test lint bench clean
+.PHONY: setup demo test lint bench gpu-check clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -36,6 +36,10 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_extract.py
 	$(BIN)/python benchmarks/bench_bluemarble.py
 	$(BIN)/python benchmarks/bench_serve.py
+
+# The prepared GPU check (benchmarks/gpu_check.py): run it whenever a GPU is lent.
+gpu-check: $(STAMP)
+	$(BIN)/python benchmarks/gpu_check.py --device cuda
 
 clean:
 	rm -rf $(VENV) demo-out
