@@ -104,7 +104,7 @@ def pipeline_alone(backbone, samples, batch_size: int, workers: int) -> float:
     rows = np.arange(len(samples))
     batches = [rows[k:k + batch_size] for k in range(0, len(rows), batch_size)]
     start = time.perf_counter()
-    for _ in make_loader(samples.reader, backbone.transform, batches, workers=workers,
+    for _ in make_loader(samples.reader, backbone.transform.pixels, batches, workers=workers,
                          pin_memory=False):
         pass
     return len(rows) / (time.perf_counter() - start)

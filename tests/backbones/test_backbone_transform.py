@@ -77,3 +77,16 @@ def test_unsupported_processor_size():
     with pytest.raises(GeovarioError, match=r"backbone: CLIP model 'm': unsupported image "
                                             r"processor size \{'longest_edge': 64\}"):
         transform_from_processor(processor, "m")
+
+
+def test_workers_uint8_pixels_normalised_later_equal_the_float_input():
+    from geovario.backbones.efficientnet import TRANSFORM
+
+    image = Image.fromarray(np.random.default_rng(3).integers(0, 256, (300, 400, 3),
+                                                              dtype=np.uint8))
+    pixels = TRANSFORM.pixels(image)
+    assert pixels.dtype == torch.uint8 and pixels.shape == (3, 224, 224)
+    batch = torch.stack([pixels, pixels])
+    assert torch.equal(TRANSFORM.normalize(batch)[1], TRANSFORM(image))
+    expected = (pixels.float() - 127) / 128  # EfficientNet-Lite's mean 127, std 128
+    torch.testing.assert_close(TRANSFORM(image), expected, rtol=0, atol=1e-6)

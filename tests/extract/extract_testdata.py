@@ -25,8 +25,14 @@ class FakeTransform:
     """RGB, 8 x 8 bilinear, [0, 1]; module-level so DataLoader workers can unpickle it."""
 
     def __call__(self, image: Image.Image) -> torch.Tensor:
-        pixels = np.asarray(image.convert("RGB").resize((8, 8), Image.BILINEAR), np.float32)
-        return torch.from_numpy(pixels / 255).permute(2, 0, 1).contiguous()
+        return self.normalize(self.pixels(image))
+
+    def pixels(self, image: Image.Image) -> torch.Tensor:
+        pixels = np.asarray(image.convert("RGB").resize((8, 8), Image.BILINEAR), np.uint8)
+        return torch.from_numpy(pixels.copy()).permute(2, 0, 1).contiguous()
+
+    def normalize(self, pixels: torch.Tensor) -> torch.Tensor:
+        return pixels.to(torch.float32) / 255
 
 
 class FakeBackbone:
@@ -50,6 +56,9 @@ class FakeBackbone:
         self.batches.append(len(batch))
         time.sleep(self.delay_s)
         return batch.flatten(1) @ self.weight
+
+    def embed_pixels(self, pixels: torch.Tensor) -> torch.Tensor:
+        return self.embed(self.transform.normalize(pixels))
 
 
 def fake_backbones_module(delay_s: float = 0.0) -> types.ModuleType:

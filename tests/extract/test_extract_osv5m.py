@@ -86,18 +86,25 @@ def test_worker_processes_give_the_same_store(tmp_path):
     assert report.skipped == {"corrupt image": 1, "missing image": 1, "invalid coordinates": 1}
 
 
+class PickyTransform(FakeTransform):
+    """Fails on images whose first pixel is ``bad`` (module level: workers unpickle it)."""
+
+    def __init__(self, bad):
+        self.bad = bad
+
+    def pixels(self, image):
+        if image.convert("RGB").getpixel((0, 0)) == self.bad:
+            raise ValueError("cannot handle this one")
+        return super().pixels(image)
+
+
 class BrokenBackbone(FakeBackbone):
     """Fails to preprocess one image and embeds another as NaN."""
 
     def __init__(self, bad_preprocess_pixel, nan_image):
         super().__init__()
-        self.bad, self.nan = bad_preprocess_pixel, FakeTransform()(nan_image)
-        self.transform = None
-
-    def preprocess(self, image):
-        if image.getpixel((0, 0)) == self.bad:
-            raise ValueError("cannot handle this one")
-        return FakeTransform()(image)
+        self.nan = FakeTransform()(nan_image)
+        self.transform = PickyTransform(bad_preprocess_pixel)
 
     def embed(self, batch):
         out = super().embed(batch)
@@ -146,13 +153,15 @@ def test_bad_options(tmp_path, option, value, message):
         run(tmp_path / "osv", tmp_path / "store", **{option: value})
 
 
+class HopelessTransform(FakeTransform):
+    def pixels(self, image):
+        raise TypeError("'NoneType' object is not callable")
+
+
 class NoPreprocess(FakeBackbone):
     def __init__(self):
         super().__init__()
-        self.transform = None
-
-    def preprocess(self, image):
-        raise TypeError("'NoneType' object is not callable")
+        self.transform = HopelessTransform()
 
 
 def test_a_backbone_that_fails_on_every_image_stops_the_run(tmp_path, monkeypatch):

@@ -82,6 +82,10 @@ class Backbone(abc.ABC):
                                              memory_format=self._layout))
         return features.float().cpu().clone()
 
+    def embed_pixels(self, pixels: torch.Tensor) -> torch.Tensor:
+        """Embed a (B, 3, H, W) uint8 batch from ``transform.pixels``, normalised on the device."""
+        return self.embed(self.transform.normalize(pixels.to(self.device, non_blocking=True)))
+
     @abc.abstractmethod
     def forward(self, pixels: torch.Tensor) -> torch.Tensor:
         """Return the (B, dim) embeddings of preprocessed pixels already on ``device``."""

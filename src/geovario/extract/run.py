@@ -81,9 +81,9 @@ class _Extraction:
         """Embed every chunk of ``plan`` and commit it as one shard; returns rows added."""
         samples, skips = self.samples, SkipLog(self.path / SKIP_LOG_NAME)
         batches = [batch for chunk in plan for batch in chunk.batches]
-        # The picklable function behind ``preprocess`` when the backbone exposes it, so that
-        # spawned (not forked) workers never receive the model.
-        preprocess = getattr(self.backbone, "transform", None) or self.backbone.preprocess
+        # Workers send uint8 pixels (a quarter of float32's bytes) and receive only the
+        # picklable transform, never the model; normalisation runs in ``embed_pixels``.
+        preprocess = self.backbone.transform.pixels
         pin = torch.device(self.backbone.device).type == "cuda"
         # Workers fork here, before the writer takes the store's lock, so none inherits it.
         loaded = iter(make_loader(samples.reader, preprocess, batches, workers=workers,
@@ -102,7 +102,7 @@ class _Extraction:
                         skips.add(samples.ids[row], reason, detail)
                     self._fail_fast(batch.failures, succeeded=added or bool(rows))
                     if batch.images is not None:
-                        embedded = self.backbone.embed(batch.images).numpy()
+                        embedded = self.backbone.embed_pixels(batch.images).numpy()
                         with np.errstate(over="ignore"):
                             finite = np.isfinite(embedded.astype(np.float16)).all(axis=1)
                         for row in batch.rows[~finite]:
