@@ -4,10 +4,9 @@ import numpy as np
 import pytest
 from tests.train.synthetic_store import make_clustered_store
 
-from geovario.ablation import run_ablation, summarize
+from geovario.ablation import summarize
 from geovario.cli import main
 from geovario.models import ModelConfig
-from geovario.train import TrainConfig
 
 MODEL = ModelConfig(backbone="synthetic", feature_dim=32, init="scratch",
                     sigmas=(1.0, 16.0, 256.0), hidden=128, frequencies=32)
@@ -28,23 +27,6 @@ def test_summarize_is_mean_and_sample_std():
     mean, std = summarize(results)["a"]["acc_25km"]
     assert mean == pytest.approx(0.5)
     assert std == pytest.approx(np.sqrt(((0.3**2) + (0.1**2) + (0.4**2)) / 2))
-
-
-@pytest.mark.slow
-def test_semivariogram_loss_is_not_worse_at_fine_scales(clustered):
-    config = TrainConfig(train_store=str(clustered / "train"), epochs=4, batch_size=64,
-                         queue_size=256, lr=1e-3, device="cpu", batch_noise_m=0,
-                         queue_noise_m=0)
-    results = run_ablation(clustered / "ablation", config, MODEL,
-                           test_store=clustered / "test", variants=["infonce", "both"],
-                           seeds=3, gallery=f"store:{clustered / 'train'}", progress=False)
-    summary = summarize(results)
-    for key in ("acc_25km", "acc_200km"):
-        ours, base = summary["both"][key][0], summary["infonce"][key][0]
-        # Seeds scatter by ~1 point; the means of 3 seeds by ~0.6: a 3-point margin is
-        # about 3.5 standard errors of the difference, so only a real loss fails it.
-        assert ours >= base - 0.03, (key, ours, base)
-    assert summary["infonce"]["acc_25km"][0] > 0.5  # the task is learnable at all
 
 
 def test_ablate_command_writes_the_report_and_resumes(clustered, capsys):
