@@ -6,10 +6,6 @@ from tests.train.synthetic_store import make_clustered_store
 
 from geovario.ablation import summarize
 from geovario.cli import main
-from geovario.models import ModelConfig
-
-MODEL = ModelConfig(backbone="synthetic", feature_dim=32, init="scratch",
-                    sigmas=(1.0, 16.0, 256.0), hidden=128, frequencies=32)
 
 
 @pytest.fixture(scope="module")
