@@ -100,6 +100,11 @@ class SemivariogramContrastiveLoss(ContrastiveLoss):
         #: The range that separates near from far pairs under the chosen rule.
         self.range_km = (variogram.slope_range_km() if self.rule == "prototype"
                          else variogram.range_km)
+        emp = variogram.empirical
+        if emp is not None:
+            ok = np.isfinite(emp.spread) & (emp.pairs >= max(variogram.min_pairs, 1))
+            self._spread_table = (torch.as_tensor(emp.lag_km[ok]),
+                                  torch.as_tensor(emp.spread[ok]))
 
     def settings(self) -> dict[str, float | str]:
         """The rule, its range in km and the strengths: what the training log states."""
@@ -114,15 +119,13 @@ class SemivariogramContrastiveLoss(ContrastiveLoss):
         """γ(h): the dissimilarity expected of two images h km apart."""
         return self.variogram.gamma(h_km)
 
-    def _scale(self, h_km: torch.Tensor) -> torch.Tensor | float:
-        return self.variogram.sill if self.residual_scale == "sill" else self._spread(h_km)
-
     def _spread(self, h_km: torch.Tensor) -> torch.Tensor:
-        """σ(h): the per-bin spread of d, interpolated linearly between the bins' lags."""
-        emp = self.variogram.empirical
-        ok = np.isfinite(emp.spread) & (emp.pairs > 0)
-        lags = torch.as_tensor(emp.lag_km[ok], dtype=h_km.dtype, device=h_km.device)
-        spread = torch.as_tensor(emp.spread[ok], dtype=h_km.dtype, device=h_km.device)
+        """σ(h): the per-bin spread of d, interpolated linearly between the bins' lags.
+
+        Only bins the fit used (at least ``min_pairs`` pairs) count: a spread from a handful
+        of pairs is noise.
+        """
+        lags, spread = (t.to(h_km.device, h_km.dtype) for t in self._spread_table)
         index = torch.bucketize(h_km, lags).clamp(1, len(lags) - 1)
         lo, hi = lags[index - 1], lags[index]
         t = ((h_km - lo) / (hi - lo)).clamp(0, 1)
@@ -157,9 +160,11 @@ class SemivariogramContrastiveLoss(ContrastiveLoss):
         negative = ~positive
         weights = torch.ones(shape, device=h.device)
         targets = positive.float()
-        scale = self._scale(h)
+        spread = self._spread(h) if self.hard_margin > 0 or self.residual_scale == "spread" \
+            else None
+        scale = self.variogram.sill if self.residual_scale == "sill" else spread
         residual = (gamma - d) / scale
-        margin = self.hard_margin * self._spread(h) / scale if self.hard_margin > 0 else 0.0
+        margin = self.hard_margin * spread / scale if self.hard_margin > 0 else 0.0
         within = h <= self.range_km
         hard = negative & ~within & (residual > margin)
         false = negative & within & (residual >= 0)
