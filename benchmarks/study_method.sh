@@ -4,7 +4,7 @@
 # variant compared with InfoNCE paired by seed; then a sweep of the hard-negative margin
 # on the interleaved split, sharing the InfoNCE runs and the variogram. Resumable.
 #
-# Usage: bash benchmarks/study_method.sh OUT [SEEDS] [TRAIN] [TEST]
+# Usage: [MARGINS="0 2"] bash benchmarks/study_method.sh OUT [SEEDS] [TRAIN] [TEST]
 set -euo pipefail
 out=${1:?usage: study_method.sh OUT [SEEDS] [TRAIN] [TEST]}
 seeds=${2:-5}
@@ -35,7 +35,7 @@ features interleaved
 ablate interleaved ablation infonce,hard,false,both,prototype
 features blocked
 ablate blocked ablation infonce,both
-for margin in 0 2; do  # "both" at other margins, paired with the same InfoNCE runs
+for margin in ${MARGINS:-0}; do  # "both" at other margins, paired with the same InfoNCE runs
     mkdir -p "$out/interleaved/margin-$margin/runs"
     for seed in $(seq 0 $((seeds - 1))); do
         ln -sfn "$out/interleaved/ablation/runs/infonce-seed$seed" \
