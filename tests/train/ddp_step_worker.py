@@ -46,4 +46,9 @@ def main(out: str) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1])
+    try:
+        main(sys.argv[1])
+    finally:
+        # Leaving the process group joins gloo's threads; exiting with them alive aborts.
+        distributed.barrier()
+        distributed.cleanup()
