@@ -81,7 +81,7 @@ def make_store(path: Path, n: int, seed: int) -> np.ndarray:
 
 
 def prediction_rows(run: Path, package: PackageModel) -> list[tuple]:
-    from geovario.predict import Predictor
+    from geovario.inference.predictor import Predictor
 
     predictor = Predictor(run, device="cpu")  # builds (and caches) the gallery once
     rows = []
@@ -133,8 +133,8 @@ def training_rows(root: Path, package: PackageModel, steps: int) -> list[tuple]:
 def evaluation_rows(run: Path, root: Path, package: PackageModel, subset: int) -> list[tuple]:
     from geopy.distance import geodesic
 
-    from geovario.evaluate import evaluate
-    from geovario.predict import Predictor
+    from geovario.inference.evaluate import evaluate
+    from geovario.inference.predictor import Predictor
 
     n = 10_000
     make_store(root / "test", n, 3)
@@ -166,10 +166,9 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
+    from geovario.checkpoint import save_weights
     from geovario.models import ModelConfig, build_model
-    from geovario.train import TrainConfig
-    from geovario.train.checkpoint import save_weights
-    from geovario.train.loop import write_run_config
+    from geovario.train import TrainConfig, write_run_config
 
     package = PackageModel()
     with tempfile.TemporaryDirectory() as tmp:

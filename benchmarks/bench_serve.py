@@ -35,10 +35,10 @@ from tests.serve.serve_testdata import ServerProcess, photo_bytes  # noqa: E402
 
 def make_run(work: Path) -> Path:
     """An untrained run with the demo's architecture (reused when present)."""
+    from geovario.checkpoint import save_weights
     from geovario.models import GeoCLIP, ModelConfig
-    from geovario.train import TrainConfig
-    from geovario.train.checkpoint import save_weights
-    from geovario.train.loop import WEIGHTS_NAME, write_run_config
+    from geovario.rundir import WEIGHTS_NAME
+    from geovario.train import TrainConfig, write_run_config
 
     run = work / "run"
     if not (run / WEIGHTS_NAME).exists():

@@ -38,9 +38,9 @@ import torch
 import torch.nn.functional as F
 
 from geovario.backbones import load_backbone
-from geovario.gallery import load_gallery, top_k
-from geovario.gallery.cache import encode_gallery
 from geovario.geo import uniform_sphere_points
+from geovario.inference.gallery import load_gallery, top_k
+from geovario.inference.gallery.cache import encode_gallery
 from geovario.losses import InfoNCELoss
 from geovario.models import ModelConfig, build_model
 from geovario.models.queue import SampleQueue

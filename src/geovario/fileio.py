@@ -52,6 +52,14 @@ def write_bytes_atomic(path: Path, data: bytes) -> None:
     atomic_write(path, lambda handle: handle.write(data))
 
 
+def save_tensors_atomic(tensors: dict, path: Path, metadata: dict[str, str]) -> None:
+    """Atomically write a safetensors file of CPU tensors with string metadata."""
+    from safetensors.torch import save  # torch is heavy; only writers of tensors need it
+
+    tensors = {k: v.detach().cpu().contiguous() for k, v in tensors.items()}
+    write_bytes_atomic(Path(path), save(tensors, metadata=metadata))
+
+
 def finite_or_none(value):
     """NaN and infinities become None (JSON null); numpy floats become floats."""
     if isinstance(value, float | np.floating):

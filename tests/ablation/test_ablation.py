@@ -2,7 +2,7 @@ import json
 
 import numpy as np
 import pytest
-from tests.train.synthetic_store import make_clustered_store
+from tests.train.synthetic_testdata import make_clustered_store
 
 from geovario.ablation import summarize
 from geovario.cli import main

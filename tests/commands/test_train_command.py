@@ -3,7 +3,7 @@
 import json
 
 import pytest
-from tests.train.synthetic_store import make_store
+from tests.train.synthetic_testdata import make_store
 
 from geovario.cli import main
 

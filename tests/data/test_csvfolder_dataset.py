@@ -1,7 +1,7 @@
 import numpy as np
 import pandas as pd
 import pytest
-from osv5m_fixture import jpeg_bytes
+from tests.data.osv5m_testdata import jpeg_bytes
 
 from geovario.data.csvfolder import load_csv_folder
 from geovario.data.samples import MissingImageError, read_metadata

@@ -3,7 +3,7 @@ import zipfile
 
 import numpy as np
 import pytest
-from osv5m_fixture import (
+from tests.data.osv5m_testdata import (
     CORRUPT,
     LEADING_ZERO,
     MISSING,

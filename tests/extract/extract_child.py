@@ -8,9 +8,9 @@ import os
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the repository root
 
-import extract_testdata  # noqa: E402
+from tests.extract import extract_testdata  # noqa: E402
 
 from geovario import cli  # noqa: E402
 

@@ -1,21 +1,15 @@
 """A tiny deterministic backbone and helpers shared by the extraction tests and child scripts."""
 
 import io
-import sys
 import time
 import types
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import torch
 from PIL import Image
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "data"))
-
-import osv5m_fixture  # noqa: E402,F401  (re-exported for the tests)
-
-from geovario.store import FeatureStore  # noqa: E402
+from geovario.store import FeatureStore
 
 FAKE_NAME = "fake-pool"
 DIM = 6

@@ -5,9 +5,9 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
-from extract_testdata import FAKE_NAME, expected_features, fake_backbones_module
-from osv5m_fixture import good_rows, image_of, jpeg_bytes, make_osv5m
 from PIL import Image
+from tests.data.osv5m_testdata import good_rows, image_of, jpeg_bytes, make_osv5m
+from tests.extract.extract_testdata import FAKE_NAME, expected_features, fake_backbones_module
 
 from geovario import cli
 from geovario.store import open_store

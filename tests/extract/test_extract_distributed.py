@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 import torch.distributed as dist
-from extract_testdata import FAKE_NAME, FakeBackbone, assert_identical_stores
-from osv5m_fixture import make_osv5m
+from tests.data.osv5m_testdata import make_osv5m
+from tests.extract.extract_testdata import FAKE_NAME, FakeBackbone, assert_identical_stores
 
 from geovario import distributed
 from geovario.data.osv5m import load_osv5m

@@ -3,7 +3,8 @@ import csv
 import numpy as np
 import pandas as pd
 import pytest
-from extract_testdata import (
+from tests.data.osv5m_testdata import CORRUPT, MISSING, NAN_LAT, good_rows, image_of, make_osv5m
+from tests.extract.extract_testdata import (
     DIM,
     FAKE_NAME,
     FakeBackbone,
@@ -11,7 +12,6 @@ from extract_testdata import (
     assert_identical_stores,
     expected_features,
 )
-from osv5m_fixture import CORRUPT, MISSING, NAN_LAT, good_rows, image_of, make_osv5m
 
 from geovario.data.osv5m import load_osv5m
 from geovario.errors import GeovarioError

@@ -9,8 +9,8 @@ import time
 from pathlib import Path
 
 import pytest
-from extract_testdata import FAKE_NAME, assert_identical_stores, fake_backbones_module
-from osv5m_fixture import make_osv5m
+from tests.data.osv5m_testdata import make_osv5m
+from tests.extract.extract_testdata import FAKE_NAME, assert_identical_stores, fake_backbones_module
 
 from geovario import cli
 from geovario.extract import SKIP_LOG_NAME

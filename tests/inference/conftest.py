@@ -1,5 +1,5 @@
 import pytest
-from tests.train.synthetic_store import make_store
+from tests.train.synthetic_testdata import make_store
 
 from geovario.models import ModelConfig
 from geovario.train import TrainConfig, train

@@ -8,9 +8,14 @@ from geopy.distance import great_circle
 
 from geovario.cli import main
 from geovario.errors import GeovarioError
-from geovario.evaluate import evaluate
-from geovario.gallery import cache_key, cached_gallery_embeddings, encode_gallery, load_gallery
-from geovario.predict import Predictor
+from geovario.inference.evaluate import evaluate
+from geovario.inference.gallery import (
+    cache_key,
+    cached_gallery_embeddings,
+    encode_gallery,
+    load_gallery,
+)
+from geovario.inference.predictor import Predictor
 from geovario.store import open_store
 
 

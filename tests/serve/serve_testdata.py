@@ -16,10 +16,10 @@ import pandas as pd
 import torch
 from PIL import Image
 
+from geovario.checkpoint import save_weights
 from geovario.models import GeoCLIP, ModelConfig
-from geovario.train import TrainConfig
-from geovario.train.checkpoint import save_weights
-from geovario.train.loop import WEIGHTS_NAME, write_run_config
+from geovario.rundir import WEIGHTS_NAME
+from geovario.train import TrainConfig, write_run_config
 
 CONFIG = ModelConfig(backbone="efficientnet-lite0", feature_dim=1280, init="scratch",
                      sigmas=(1.0, 16.0), hidden=64, frequencies=16)

@@ -37,28 +37,28 @@ def assert_same(predictions: list[dict], expected: list[dict]) -> None:
 
 
 def expected_coords(predictor, backbone, data: bytes, k: int) -> np.ndarray:
-    """Oracle: Pillow → the backbone by hand → the predictor, without geovario.imagepredict."""
+    """Oracle: Pillow → the backbone by hand → the predictor, without geovario.inference.images."""
     pixels = backbone.preprocess(Image.open(io.BytesIO(data)))[None]
     return predictor.predict(backbone.embed(pixels).numpy(), k=k).topk_coords[0]
 
 
 @pytest.mark.parametrize("fmt", ["JPEG", "PNG"])
-def test_predict_valid_image(client, serve_predictor, serve_backbone, serve_run, fmt):
+def test_predict_valid_image(client, image_predictor, image_backbone, image_run, fmt):
     data = photo_bytes(fmt, seed=3)
     response = post(client, data, f"photo.{fmt.lower()}")
     assert response.status_code == 200, response.text
     answer = response.json()
     assert answer["backbone"] == "efficientnet-lite0"
-    assert answer["gallery"] == str(serve_run[1]) and answer["elapsed_ms"] > 0
+    assert answer["gallery"] == str(image_run[1]) and answer["elapsed_ms"] > 0
     predictions = answer["predictions"]
     assert len(predictions) == 5
     probs = [p["probability"] for p in predictions]
     assert all(0 < p <= 1 for p in probs) and sum(probs) <= 1 + 1e-6
     assert probs == sorted(probs, reverse=True)
     coords = np.array([[p["latitude"], p["longitude"]] for p in predictions])
-    np.testing.assert_allclose(coords, expected_coords(serve_predictor, serve_backbone, data, 5),
+    np.testing.assert_allclose(coords, expected_coords(image_predictor, image_backbone, data, 5),
                                atol=1e-6)
-    gallery = pd.read_csv(serve_run[1]).to_numpy()
+    gallery = pd.read_csv(image_run[1]).to_numpy()
     assert all(np.isclose(gallery, c, atol=1e-5).all(axis=1).any() for c in coords)
     # The place is reverse_geocoder's own answer, "City, Admin1, CC".
     found = reverse_geocoder.search([tuple(c) for c in coords], mode=1, verbose=False)

@@ -11,8 +11,8 @@ def cli(monkeypatch):
     return geovario.cli.main
 
 
-def test_argument_errors_come_before_loading(cli, serve_run, capsys):
-    run, _ = serve_run
+def test_argument_errors_come_before_loading(cli, image_run, capsys):
+    run, _ = image_run
     taken = listen("127.0.0.1", 0)
     port = taken.getsockname()[1]
     cases = [

@@ -2,7 +2,15 @@ import argparse
 import json
 
 import pytest
-from store_testdata import BACKBONE, COUNTRIES, DIM, LABELS, PREPROCESSING, fill_store, make_rows
+from tests.store.store_testdata import (
+    BACKBONE,
+    COUNTRIES,
+    DIM,
+    LABELS,
+    PREPROCESSING,
+    fill_store,
+    make_rows,
+)
 
 from geovario import cli
 from geovario.commands import store as store_command

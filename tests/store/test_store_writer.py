@@ -3,7 +3,15 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-from store_testdata import BACKBONE, DIM, LABELS, PREPROCESSING, fill_store, make_rows, writer
+from tests.store.store_testdata import (
+    BACKBONE,
+    DIM,
+    LABELS,
+    PREPROCESSING,
+    fill_store,
+    make_rows,
+    writer,
+)
 
 from geovario.errors import GeovarioError
 from geovario.store import MANIFEST_NAME, StoreWriter, open_store

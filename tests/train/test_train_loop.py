@@ -3,12 +3,12 @@ import json
 import pytest
 import torch
 from safetensors.torch import load_file
-from tests.train.synthetic_store import make_store
+from tests.train.synthetic_testdata import make_store
 
+from geovario.checkpoint import load_weights
 from geovario.errors import GeovarioError
 from geovario.models import GeoCLIP, ModelConfig
 from geovario.train import TrainConfig, train
-from geovario.train.checkpoint import load_weights
 
 SMALL = dict(backbone="synthetic", feature_dim=32, init="scratch", sigmas=(1.0, 16.0),
              hidden=128, frequencies=32)

@@ -13,10 +13,11 @@ import numpy as np
 from geovario.ablation.paired import compare_runs
 from geovario.ablation.variants import VARIANTS
 from geovario.errors import GeovarioError
-from geovario.evaluate import evaluate
 from geovario.fileio import finite_or_none, write_json_atomic
+from geovario.inference.evaluate import evaluate
+from geovario.inference.predictor import Predictor
 from geovario.models import ModelConfig
-from geovario.predict import Predictor
+from geovario.rundir import CONFIG_NAME, EVALUATION_NAME, PREDICTIONS_NAME
 from geovario.store import open_store
 from geovario.train import TrainConfig, train
 from geovario.variogram.fitted import FittedVariogram
@@ -67,17 +68,17 @@ def train_and_evaluate(run_dir: Path, model_config: ModelConfig, config: TrainCo
                        progress: bool = True) -> dict:
     """Train a run (resuming it if it exists) and evaluate it once.
 
-    The metrics are cached in ``RUN_DIR/evaluation.json``, so a rerun costs nothing.
+    The metrics are cached in the run's ``evaluation.json``, so a rerun costs nothing.
     """
-    done = run_dir / "evaluation.json"
+    done = run_dir / EVALUATION_NAME
     if done.exists():
         return json.loads(done.read_text())
-    if (run_dir / "config.json").exists():
+    if (run_dir / CONFIG_NAME).exists():
         train(run_dir, resume=True, progress=progress)
     else:
         train(run_dir, model_config, config, progress=progress)
     predictor = Predictor(run_dir, gallery=gallery, device=config.device, progress=progress)
-    metrics = evaluate(predictor, test_store, predictions_csv=run_dir / "predictions.csv",
+    metrics = evaluate(predictor, test_store, predictions_csv=run_dir / PREDICTIONS_NAME,
                        progress=progress)
     write_json_atomic(done, {k: finite_or_none(v) for k, v in metrics.items()})
     return metrics

@@ -26,8 +26,8 @@ def register(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Evaluate and print."""
-    from geovario.evaluate import evaluate
-    from geovario.predict import Predictor
+    from geovario.inference.evaluate import evaluate
+    from geovario.inference.predictor import Predictor
 
     predictor = Predictor(args.run_dir, gallery=args.gallery, device=args.device,
                           progress=not args.json)

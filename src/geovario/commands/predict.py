@@ -69,7 +69,7 @@ def check_inputs(args: argparse.Namespace) -> None:
 
 def store_results(predictor, store, rows: np.ndarray, k: int) -> list[dict]:
     """One ``{"id", "predictions"}`` entry per selected row of an open store."""
-    from geovario.imagepredict import place_names
+    from geovario.inference.images import place_names
 
     predictor.check_backbone(store.backbone, str(store.path))
     out = predictor.predict(store.features(rows), k=k)
@@ -91,8 +91,8 @@ def run(args: argparse.Namespace) -> int:
         GeovarioError: any of :func:`check_inputs`, "predict: --top-k K is more than the N
             locations of gallery G", or the run's, store's or backbone's own errors.
     """
-    from geovario.imagepredict import load_run_backbone, predict_images
-    from geovario.predict import Predictor
+    from geovario.inference.images import load_run_backbone, predict_images
+    from geovario.inference.predictor import Predictor
     from geovario.store import open_store
 
     check_inputs(args)

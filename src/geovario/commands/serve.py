@@ -34,8 +34,8 @@ def run(args: argparse.Namespace) -> int:
         GeovarioError: "serve: --top-k must be 1 to 100 ...", "serve: --max-upload-mb must be
             > 0 ...", or a port that cannot be bound (before anything slow is loaded).
     """
-    from geovario.imagepredict import load_run_backbone
-    from geovario.predict import Predictor
+    from geovario.inference.images import load_run_backbone
+    from geovario.inference.predictor import Predictor
     from geovario.serve import create_app, listen, make_server
     from geovario.serve.app import MAX_TOP_K
 

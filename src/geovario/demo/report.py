@@ -11,6 +11,7 @@ from geovario.demo.plots import error_cdf, error_map, examples, negatives_over_t
 from geovario.fileio import write_bytes_atomic
 from geovario.metrics.compute import METRIC_KEYS
 from geovario.metrics.distance import THRESHOLDS_KM
+from geovario.rundir import read_train_section
 
 UNITS = {"mean_km": "km", "median_km": "km", "geoscore": ""}
 
@@ -141,8 +142,7 @@ def write_report(result, data: Path) -> dict[str, Path]:
         "about OSV-5M; they show every stage of the method working end to end.")
     doc.heading("Settings")
     doc.pre(json.dumps({"demo": vars(result.settings), "train_config":
-                        json.loads((out / "runs" / "semivariogram" / "config.json")
-                                   .read_text())["train"]}, indent=2))
+                        read_train_section(out / "runs" / "semivariogram")}, indent=2))
     v = result.variogram
     doc.heading("Semivariogram of the training features")
     gamma = v.gamma_at_km()
@@ -189,7 +189,7 @@ def write_report(result, data: Path) -> dict[str, Path]:
 
 def _examples(result, data: Path, background, path: Path) -> Path:
     from geovario.data.osv5m import load_osv5m
-    from geovario.predict import Predictor
+    from geovario.inference.predictor import Predictor
     from geovario.store import open_store
 
     store = open_store(result.out / "features" / "test")

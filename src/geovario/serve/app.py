@@ -30,8 +30,8 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from geovario.backbones import Backbone
-from geovario.imagepredict import BadImageError, locate, place_names, prepare_image
-from geovario.predict import Predictor
+from geovario.inference.images import BadImageError, locate, place_names, prepare_image
+from geovario.inference.predictor import Predictor
 from geovario.serve.page import CSS, JS, render_page
 from geovario.serve.worldmap import world_map_jpeg
 
@@ -86,7 +86,7 @@ def create_app(predictor: Predictor, backbone: Backbone, *, top_k: int = 5,
 
     Args:
         predictor: the run, with its gallery already embedded.
-        backbone: the run's backbone (``geovario.imagepredict.load_run_backbone``).
+        backbone: the run's backbone (``geovario.inference.images.load_run_backbone``).
         top_k: guesses per request when the request does not say.
         max_upload_bytes: largest accepted image file.
     """

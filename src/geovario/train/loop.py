@@ -1,9 +1,8 @@
 """The training loop on a feature store: resumable, and the same under torchrun.
 
-A run directory holds ``config.json`` (model + training config), ``metrics.jsonl``
-(loss, learning rate and samples/s every few steps; one line per epoch),
-``checkpoint.safetensors`` (the full training state, every ``checkpoint_every`` steps
-and at each epoch's end) and ``model.safetensors`` (weights for evaluation).
+It writes a run directory (:mod:`geovario.rundir`): the config, ``metrics.jsonl`` (loss,
+learning rate and samples/s every few steps; one line per epoch), the full training state
+every ``checkpoint_every`` steps and at each epoch's end, and the weights for inference.
 """
 
 import json
@@ -18,14 +17,23 @@ import torch.nn.functional as F
 from torch.nn.parallel import DistributedDataParallel
 from tqdm.auto import tqdm
 
-from geovario import __version__, distributed
+from geovario import distributed
+from geovario.checkpoint import load_training_state, save_training_state, save_weights
 from geovario.errors import GeovarioError
-from geovario.fileio import write_json_atomic
 from geovario.losses import build_loss
 from geovario.models import ModelConfig, build_model
 from geovario.models.queue import SampleQueue
+from geovario.rundir import (
+    CHECKPOINT_NAME,
+    CONFIG_NAME,
+    LOG_NAME,
+    VARIOGRAM_NAME,
+    WEIGHTS_NAME,
+    read_model_config,
+    read_train_section,
+    write_config,
+)
 from geovario.store import open_store
-from geovario.train.checkpoint import load_training_state, save_training_state, save_weights
 from geovario.train.config import TrainConfig
 from geovario.train.data import StoreBatches, split_rows
 from geovario.train.refit import VariogramRefitter
@@ -33,22 +41,15 @@ from geovario.train.runlog import RunLog
 from geovario.train.step import contrastive_step
 from geovario.variogram.fitted import FittedVariogram
 
-CONFIG_NAME, CHECKPOINT_NAME, WEIGHTS_NAME, LOG_NAME = (
-    "config.json", "checkpoint.safetensors", "model.safetensors", "metrics.jsonl")
-
 
 def read_run_config(run_dir: Path) -> tuple[ModelConfig, TrainConfig]:
-    """The configs saved in a run directory.
+    """The model and training configs saved in a run directory.
 
     Raises:
         GeovarioError: "<run_dir>: no config.json ..." when the folder holds no run.
     """
-    path = Path(run_dir) / CONFIG_NAME
-    if not path.is_file():
-        raise GeovarioError(f"{run_dir}: no {CONFIG_NAME}; not a geovario run directory")
-    data = json.loads(path.read_text())
-    return (ModelConfig.from_dict(data["model"], source=str(path)),
-            TrainConfig.from_dict(data["train"], source=str(path)))
+    return (read_model_config(run_dir),
+            TrainConfig.from_dict(read_train_section(run_dir), source=str(run_dir)))
 
 
 def train(run_dir: str | Path, model_config: ModelConfig | None = None,
@@ -180,7 +181,7 @@ def _loss_state(loss_fn, refitter) -> dict:
 
 def fit_run_variogram(run_dir: Path, store, seed: int, progress: bool) -> Path:
     """Fit the store's variogram once (rank 0) into ``RUN_DIR/variogram.json``."""
-    path = run_dir / "variogram.json"
+    path = run_dir / VARIOGRAM_NAME
     if distributed.rank() == 0 and not path.exists():
         from geovario.variogram.from_store import fit_store_variogram
 
@@ -190,10 +191,8 @@ def fit_run_variogram(run_dir: Path, store, seed: int, progress: bool) -> Path:
 
 
 def write_run_config(run_dir: Path, model_config: ModelConfig, config: TrainConfig) -> None:
-    """Write a run directory's ``config.json`` (read back by :func:`read_run_config`)."""
-    write_json_atomic(run_dir / CONFIG_NAME, {"geovario_version": __version__,
-                                              "model": model_config.to_dict(),
-                                              "train": config.to_dict()})
+    """Write a run directory's config (read back by :func:`read_run_config`)."""
+    write_config(run_dir, model_config, config.to_dict())
 
 
 @torch.no_grad()

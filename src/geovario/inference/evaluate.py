@@ -8,9 +8,9 @@ from tqdm.auto import tqdm
 
 from geovario.fileio import write_bytes_atomic
 from geovario.geo import haversine_km
+from geovario.inference.predictor import Predictor
 from geovario.metrics import compute_metrics
 from geovario.metrics.admin import LABEL_COLUMNS
-from geovario.predict import Predictor
 from geovario.store import open_store
 
 

@@ -11,19 +11,12 @@ from pathlib import Path
 
 import torch
 from safetensors import SafetensorError
-from safetensors.torch import load_file, safe_open, save
+from safetensors.torch import load_file, safe_open
 
 from geovario.errors import GeovarioError
-from geovario.fileio import write_bytes_atomic
+from geovario.fileio import save_tensors_atomic
 
 FORMAT = "geovario.checkpoint"
-
-
-def save_tensors_atomic(tensors: dict[str, torch.Tensor], path: Path,
-                        metadata: dict[str, str]) -> None:
-    """Write a safetensors file so that readers see the old file or the complete new one."""
-    tensors = {k: v.detach().cpu().contiguous() for k, v in tensors.items()}
-    write_bytes_atomic(Path(path), save(tensors, metadata=metadata))
 
 
 def _save_checkpoint(tensors: dict[str, torch.Tensor], path: Path, metadata: dict) -> None:

@@ -1,8 +1,8 @@
 """The gallery of candidate locations: sources, cached embeddings, top-k retrieval."""
 
-from geovario.gallery.cache import cache_key, cached_gallery_embeddings, encode_gallery
-from geovario.gallery.retrieval import TopK, top_k, weighted_mean_on_sphere
-from geovario.gallery.sources import Gallery, load_gallery
+from geovario.inference.gallery.cache import cache_key, cached_gallery_embeddings, encode_gallery
+from geovario.inference.gallery.retrieval import TopK, top_k, weighted_mean_on_sphere
+from geovario.inference.gallery.sources import Gallery, load_gallery
 
 __all__ = [
     "Gallery",

@@ -87,7 +87,7 @@ def good_rows(frame: pd.DataFrame) -> pd.DataFrame:
     return frame[~frame["id"].isin([CORRUPT, MISSING, NAN_LAT])]
 
 
-if __name__ == "__main__":  # regenerate a copy to look at: python osv5m_fixture.py DIR
+if __name__ == "__main__":  # regenerate a copy to look at: python osv5m_testdata.py DIR
     import sys
 
     make_osv5m(Path(sys.argv[1]))

@@ -23,7 +23,7 @@ from tqdm import tqdm
 from geovario.backbones import Backbone, load_backbone
 from geovario.data.images import CorruptImageError, decode_image
 from geovario.errors import GeovarioError
-from geovario.predict import Predictor
+from geovario.inference.predictor import Predictor
 
 #: Longest side over shortest side beyond which an image is refused: backbones resize the
 #: shorter side to ~224 px, so a tiny 1 x 100000 PNG would become gigabytes of pixels.

@@ -1,13 +1,13 @@
 """One training step, run alone or under torchrun; rank 0 saves the loss and gradients.
 
-Usage: python ddp_step_worker.py OUT.pt   (or under torchrun --nproc_per_node N)
+Usage: python ddp_step_child.py OUT.pt   (or under torchrun --nproc_per_node N)
 """
 
 import sys
 
 import numpy as np
 import torch
-from tests.train.synthetic_store import smooth_features, sphere_points
+from tests.train.synthetic_testdata import smooth_features, sphere_points
 from torch.nn.parallel import DistributedDataParallel
 
 from geovario import distributed

@@ -15,8 +15,8 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, safe_open
 from tqdm.auto import tqdm
 
-from geovario.gallery.sources import Gallery
-from geovario.train.checkpoint import save_tensors_atomic
+from geovario.fileio import save_tensors_atomic
+from geovario.inference.gallery.sources import Gallery
 
 
 def cache_key(location_encoder: torch.nn.Module, gallery: Gallery) -> str:

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 import torch
 
-from geovario.gallery import top_k, weighted_mean_on_sphere
+from geovario.inference.gallery import top_k, weighted_mean_on_sphere
 
 
 def test_chunked_top_k_equals_full_softmax():

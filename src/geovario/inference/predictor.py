@@ -1,7 +1,7 @@
 """Prediction with a trained run: backbone features → top-k gallery locations.
 
 A :class:`Predictor` loads a run's weights once, embeds its gallery once (cached in
-``RUN_DIR/gallery-cache``) and then answers any number of requests with one matrix
+the run's ``gallery-cache/``) and then answers any number of requests with one matrix
 product per batch.
 """
 
@@ -12,13 +12,13 @@ import numpy as np
 import torch
 
 from geovario.allocator import keep_freed_memory
+from geovario.checkpoint import load_weights
 from geovario.distributed import resolve_device
 from geovario.errors import GeovarioError
-from geovario.gallery import cached_gallery_embeddings, load_gallery, top_k
-from geovario.gallery.retrieval import weighted_mean_on_sphere
+from geovario.inference.gallery import cached_gallery_embeddings, load_gallery, top_k
+from geovario.inference.gallery.retrieval import weighted_mean_on_sphere
 from geovario.models import GeoCLIP
-from geovario.train.checkpoint import load_weights
-from geovario.train.loop import WEIGHTS_NAME, read_run_config
+from geovario.rundir import GALLERY_CACHE_NAME, WEIGHTS_NAME, read_model_config
 
 
 @dataclass(frozen=True)
@@ -37,13 +37,13 @@ class Predictor:
                  cache: bool = True, progress: bool = False):
         keep_freed_memory()  # gallery and query batches reuse memory instead of faulting it in
         self.run_dir = Path(run_dir)
-        self.model_config, _ = read_run_config(self.run_dir)
+        self.model_config = read_model_config(self.run_dir)
         self.device = torch.device(resolve_device(device))
         model = GeoCLIP(self.model_config)
         load_weights(self.run_dir / WEIGHTS_NAME, model, self.model_config.to_dict())
         self.model = model.to(self.device).eval().requires_grad_(False)
         self.gallery = load_gallery(gallery)
-        cache_dir = self.run_dir / "gallery-cache" if cache else None
+        cache_dir = self.run_dir / GALLERY_CACHE_NAME if cache else None
         self.gallery_emb = cached_gallery_embeddings(self.model, self.gallery, cache_dir,
                                                      self.device, progress).to(self.device)
         self.scale = float(self.model.logit_scale.exp())

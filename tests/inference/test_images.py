@@ -11,14 +11,14 @@ from tests.serve.serve_testdata import CONFIG, make_run, photo_bytes
 
 from geovario.cli import main
 from geovario.errors import GeovarioError
-from geovario.imagepredict import (
+from geovario.inference.images import (
     BadImageError,
     load_run_backbone,
     place_names,
     predict_images,
     prepare_image,
 )
-from geovario.predict import Predictor
+from geovario.inference.predictor import Predictor
 
 
 @pytest.fixture(scope="module")
@@ -46,9 +46,9 @@ def by_hand(predictor, backbone, path, k):
     return out.topk_coords[0], out.topk_probs[0]
 
 
-def test_predict_command_reports_bad_files_and_locates_the_rest(serve_run, serve_predictor,
-                                                                serve_backbone, photos, capsys):
-    run, gallery = serve_run
+def test_predict_command_reports_bad_files_and_locates_the_rest(image_run, image_predictor,
+                                                                image_backbone, photos, capsys):
+    run, gallery = image_run
     code = main(["predict", str(run), *map(str, photos), "--gallery", str(gallery),
                  "--top-k", "3", "--json", "--device", "cpu"])
     assert code == 0
@@ -58,7 +58,7 @@ def test_predict_command_reports_bad_files_and_locates_the_rest(serve_run, serve
     results = out["results"]
     assert [r["image"] for r in results] == list(map(str, photos))
     for path, result in zip(photos[:2], results[:2], strict=True):
-        coords, probs = by_hand(serve_predictor, serve_backbone, path, 3)
+        coords, probs = by_hand(image_predictor, image_backbone, path, 3)
         got = result["predictions"]
         np.testing.assert_allclose([[p["latitude"], p["longitude"]] for p in got], coords,
                                    atol=1e-6)
@@ -78,17 +78,17 @@ def test_predict_command_reports_bad_files_and_locates_the_rest(serve_run, serve
     assert lines[7] == f"{photos[3]}: error: cannot read (No such file or directory)"
 
 
-def test_only_bad_files_exit_2(serve_run, photos, capsys):
-    run, gallery = serve_run
+def test_only_bad_files_exit_2(image_run, photos, capsys):
+    run, gallery = image_run
     assert main(["predict", str(run), str(photos[2]), str(photos[3]), "--gallery",
                  str(gallery), "--device", "cpu"]) == 2
     assert "2 of 2 images could not be used" in capsys.readouterr().err
 
 
-def test_batches_do_not_change_results(serve_predictor, serve_backbone, photos):
+def test_batches_do_not_change_results(image_predictor, image_backbone, photos):
     paths = [photos[0], photos[2], photos[1], photos[0]]
-    one = predict_images(serve_predictor, serve_backbone, paths, k=4, batch_size=1)
-    three = predict_images(serve_predictor, serve_backbone, paths, k=4, batch_size=3)
+    one = predict_images(image_predictor, image_backbone, paths, k=4, batch_size=1)
+    three = predict_images(image_predictor, image_backbone, paths, k=4, batch_size=3)
     assert [r.error is None for r in three] == [True, False, True, True]
     for a, b in zip(one, three, strict=True):
         assert (a.source, a.error) == (b.source, b.error)
@@ -96,19 +96,19 @@ def test_batches_do_not_change_results(serve_predictor, serve_backbone, photos):
                                    [[g.latitude, g.longitude, g.probability] for g in b.guesses],
                                    rtol=1e-5, atol=1e-6)
     with pytest.raises(GeovarioError, match="predict_images: batch_size must be >= 1, got 0"):
-        predict_images(serve_predictor, serve_backbone, paths, batch_size=0)
+        predict_images(image_predictor, image_backbone, paths, batch_size=0)
 
 
-def test_prepare_image_reasons(serve_backbone):
+def test_prepare_image_reasons(image_backbone):
     with pytest.raises(BadImageError, match="^empty file$"):
-        prepare_image(b"", serve_backbone)
+        prepare_image(b"", image_backbone)
     with pytest.raises(BadImageError, match=r"^not a decodable image \(no image format"):
-        prepare_image(b"%PDF-1.4 not a picture", serve_backbone)
+        prepare_image(b"%PDF-1.4 not a picture", image_backbone)
     with pytest.raises(BadImageError, match=r"^10 x 300 pixels: aspect ratio over 20:1$"):
-        prepare_image(photo_bytes("PNG", size=(10, 300)), serve_backbone)
+        prepare_image(photo_bytes("PNG", size=(10, 300)), image_backbone)
     buffer = io.BytesIO()
     Image.new("I;16", (64, 48), 1000).save(buffer, "PNG")  # 16-bit grey is fine
-    assert tuple(prepare_image(buffer.getvalue(), serve_backbone).shape) == (3, 224, 224)
+    assert tuple(prepare_image(buffer.getvalue(), image_backbone).shape) == (3, 224, 224)
 
     class Refusing:
         def preprocess(self, image):
@@ -125,8 +125,8 @@ def test_place_names_are_city_region_country():
     assert place_names(np.empty((0, 2))) == []
 
 
-def test_argument_errors(serve_run, photos, synthetic_run, capsys):
-    run, gallery = serve_run
+def test_argument_errors(image_run, photos, synthetic_run, capsys):
+    run, gallery = image_run
     common = ["--gallery", str(gallery), "--device", "cpu"]
     cases = [
         ([str(run), *common], "predict: give image files or --store DIR"),
@@ -153,20 +153,20 @@ def test_a_backbone_that_does_not_fit_the_run(tmp_path):
         load_run_backbone(predictor)
 
 
-def test_store_mode_prints_places_too(serve_run, serve_predictor, serve_backbone, photos,
+def test_store_mode_prints_places_too(image_run, image_predictor, image_backbone, photos,
                                       tmp_path, capsys):
     from geovario.store import StoreWriter, open_store
 
-    run, gallery = serve_run
+    run, gallery = image_run
     with Image.open(photos[0]) as a, Image.open(photos[1]) as b:
-        features = serve_backbone.embed(
-            torch.stack([serve_backbone.preprocess(a), serve_backbone.preprocess(b)])).numpy()
+        features = image_backbone.embed(
+            torch.stack([image_backbone.preprocess(a), image_backbone.preprocess(b)])).numpy()
     with StoreWriter(tmp_path / "store", backbone="efficientnet-lite0", dim=1280) as writer:
         writer.append(["a", "b"], np.array([[0.0, 0.0], [1.0, 1.0]]), features)
     assert main(["predict", str(run), "--store", str(tmp_path / "store"), "--ids", "b",
                  "--top-k", "3", "--gallery", str(gallery), "--device", "cpu", "--json"]) == 0
     (result,) = json.loads(capsys.readouterr().out)["results"]
-    expected = serve_predictor.predict(open_store(tmp_path / "store").features([1]), k=3)
+    expected = image_predictor.predict(open_store(tmp_path / "store").features([1]), k=3)
     assert result["id"] == "b"
     np.testing.assert_allclose([[p["latitude"], p["longitude"]] for p in result["predictions"]],
                                expected.topk_coords[0], atol=1e-9)

@@ -1,0 +1,65 @@
+"""The files of a run directory: written by training, read by inference and the tools.
+
+A run directory holds ``config.json`` (model and training config), ``metrics.jsonl``
+(the training log), ``checkpoint.safetensors`` (the full training state),
+``model.safetensors`` (the weights inference needs), ``variogram.json`` (the fit the
+loss used), ``gallery-cache/`` (embedded galleries) and, once evaluated,
+``evaluation.json`` and ``predictions.csv``. Only this module knows the names.
+"""
+
+import json
+from pathlib import Path
+
+from geovario import __version__
+from geovario.errors import GeovarioError
+from geovario.fileio import write_json_atomic
+from geovario.models.config import ModelConfig
+
+CONFIG_NAME = "config.json"
+CHECKPOINT_NAME = "checkpoint.safetensors"
+WEIGHTS_NAME = "model.safetensors"
+LOG_NAME = "metrics.jsonl"
+VARIOGRAM_NAME = "variogram.json"
+GALLERY_CACHE_NAME = "gallery-cache"
+EVALUATION_NAME = "evaluation.json"
+PREDICTIONS_NAME = "predictions.csv"
+
+
+def read_config(run_dir: str | Path) -> dict:
+    """The raw ``config.json`` of a run: ``{"model": {...}, "train": {...}, ...}``.
+
+    Raises:
+        GeovarioError: "<run_dir>: no config.json ..." when the folder holds no run.
+    """
+    path = Path(run_dir) / CONFIG_NAME
+    if not path.is_file():
+        raise GeovarioError(f"{run_dir}: no {CONFIG_NAME}; not a geovario run directory")
+    try:
+        return json.loads(path.read_text())
+    except json.JSONDecodeError as error:
+        raise GeovarioError(f"{path}: not valid JSON ({error})") from None
+
+
+def read_model_config(run_dir: str | Path) -> ModelConfig:
+    """The model config of a run, all inference needs to rebuild its network."""
+    return ModelConfig.from_dict(_section(run_dir, "model"),
+                                 source=str(Path(run_dir) / CONFIG_NAME))
+
+
+def read_train_section(run_dir: str | Path) -> dict:
+    """The training part of a run's config, as saved."""
+    return _section(run_dir, "train")
+
+
+def _section(run_dir: str | Path, name: str) -> dict:
+    section = read_config(run_dir).get(name)
+    if not isinstance(section, dict):
+        raise GeovarioError(f"{Path(run_dir) / CONFIG_NAME}: no {name!r} section")
+    return section
+
+
+def write_config(run_dir: str | Path, model_config: ModelConfig, train: dict) -> None:
+    """Write a run's ``config.json`` (the training config as a plain dict)."""
+    write_json_atomic(Path(run_dir) / CONFIG_NAME, {"geovario_version": __version__,
+                                                    "model": model_config.to_dict(),
+                                                    "train": train})
