@@ -21,9 +21,10 @@ from geovario.data.bluemarble import (
     load_bmng,
 )
 from geovario.data.equirect import EquirectangularImage
-from geovario.data.places import jitter, offsets_to_latlon, split_places
+from geovario.data.places import jitter, split_places
 from geovario.errors import GeovarioError
 from geovario.geo import haversine_km, pairwise_km
+from geovario.geo.destination import offsets_to_latlon
 
 SMALL = BuildConfig(train=200, test=50, pixels=32, seed=7, shard_size=64)
 LABELS = ("country", "region", "sub-region", "city",

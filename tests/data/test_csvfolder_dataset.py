@@ -3,8 +3,9 @@ import pandas as pd
 import pytest
 from tests.data.osv5m_testdata import jpeg_bytes
 
+from geovario.csvtable import read_geo_csv
 from geovario.data.csvfolder import load_csv_folder
-from geovario.data.samples import MissingImageError, read_metadata
+from geovario.data.samples import MissingImageError
 from geovario.errors import GeovarioError
 
 
@@ -59,13 +60,14 @@ def test_id_and_path_together_id_names_the_row(folder, tmp_path):
 
 @pytest.mark.parametrize("columns, match", [
     ({"file": ["a.jpg"], "lat": [1], "lon": [2]},
-     r"meta.csv: missing column 'path' or 'id' \(columns: file, lat, lon\)"),
+     r"meta.csv: no column 'path' or 'id' \(columns: file, lat, lon\)"),
     ({"path": ["a.jpg"], "lon": [2]},
-     r"meta.csv: missing column 'latitude' \(columns: path, lon\)"),
-    ({"path": ["a.jpg"], "y": [1], "longitude": [2]}, r"missing column 'latitude'"),
+     r"meta.csv: no column 'latitude' or 'lat' \(columns: path, lon\)"),
+    ({"path": ["a.jpg"], "y": [1], "longitude": [2]}, r"no column 'latitude'"),
     ({"id": ["a", "b", "a"], "lat": [1, 2, 3], "lon": [1, 2, 3]},
-     r"meta.csv: duplicate id 'a' at lines 2 and 4"),
-    ({"id": ["a", " "], "lat": [1, 2], "lon": [1, 2]}, r"meta.csv: line 3: empty 'id'"),
+     r"meta.csv: 1 duplicated ids in column 'id' \(first: a\)"),
+    ({"id": ["a", " "], "lat": [1, 2], "lon": [1, 2]},
+     r"meta.csv: 1 empty ids in column 'id' at lines 3"),
 ])
 def test_bad_csv_is_a_one_line_error(folder, tmp_path, columns, match):
     images, _ = folder
@@ -79,12 +81,12 @@ def test_missing_label_column_folder_and_file(folder, tmp_path):
     images, _ = folder
     csv = tmp_path / "meta.csv"
     pd.DataFrame({"id": ["a"], "lat": [1], "lon": [2]}).to_csv(csv, index=False)
-    with pytest.raises(GeovarioError, match=r"meta.csv: missing column 'city'"):
+    with pytest.raises(GeovarioError, match=r"meta.csv: no column 'city'"):
         load_csv_folder(images, csv, labels=["city"])
     with pytest.raises(GeovarioError, match=r"csv: .*nope: no such directory"):
         load_csv_folder(tmp_path / "nope", csv)
     with pytest.raises(GeovarioError, match=r"none.csv: no such file"):
         load_csv_folder(images, tmp_path / "none.csv")
     (tmp_path / "empty.csv").write_text("")
-    with pytest.raises(GeovarioError, match=r"empty.csv: cannot read CSV"):
-        read_metadata(tmp_path / "empty.csv")
+    with pytest.raises(GeovarioError, match=r"empty.csv: not a readable CSV"):
+        read_geo_csv(tmp_path / "empty.csv")

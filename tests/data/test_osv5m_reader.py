@@ -111,7 +111,8 @@ def test_unknown_split_and_missing_column(osv):
     with pytest.raises(GeovarioError, match="osv5m: unknown split 'val'"):
         load_osv5m(root, "val")
     frame.drop(columns="longitude").to_csv(root / "train.csv", index=False)
-    with pytest.raises(GeovarioError, match=r"train.csv: missing column 'longitude' \(columns: "):
+    with pytest.raises(GeovarioError,
+                       match=r"train.csv: no column 'longitude' or 'lon' or 'lng' \(columns: "):
         load_osv5m(root, "train")
 
 

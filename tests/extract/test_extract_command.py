@@ -76,7 +76,7 @@ def test_osv5m_with_limit_and_workers(geovario, fake, tmp_path):
     (["--dataset", "imagenet", "--root", "{tmp}"],
      "extract: unknown dataset 'imagenet' (choose from osv5m, csv, bluemarble)"),
     (["--dataset", "csv", "--root", "{tmp}/images", "--csv", "{tmp}/bad.csv"],
-     "{tmp}/bad.csv: missing column 'longitude' (columns: path, lat)"),
+     "{tmp}/bad.csv: no column 'longitude' or 'lon' or 'lng' (columns: path, lat)"),
     (["--dataset", "csv", "--root", "{tmp}/images"],
      "extract: --dataset csv needs --csv FILE (the metadata CSV)"),
     (["--dataset", "osv5m", "--root", "{tmp}", "--csv", "{tmp}/bad.csv"],

@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 import torch
 
-from geovario.data.places import offsets_to_latlon
 from geovario.geo import uniform_sphere_points, unit_vectors
+from geovario.geo.destination import offsets_to_latlon
 from geovario.losses import ContrastiveInputs, InfoNCELoss, SemivariogramContrastiveLoss
 from geovario.models import GeoCLIP, ModelConfig
 from geovario.variogram import empirical_variogram, fit_variogram

@@ -5,9 +5,9 @@ import pandas as pd
 import pytest
 import torch
 
+from geovario.csvtable import missing_label_mask
 from geovario.errors import GeovarioError
 from geovario.metrics import ADMIN_KEYS, LABEL_COLUMNS, admin_metrics, predicted_labels
-from geovario.metrics.admin import missing_label_mask
 
 PARIS = (48.8566, 2.3522)  # Notre-Dame area
 NEW_YORK = (40.7128, -74.0060)  # Lower Manhattan

@@ -35,7 +35,7 @@ def test_truth_labels_read_verbatim(tmp_path):
                                     "1,-22.5,17.0,NA,Khomas_NA,,NaN\n")
     labels = read_truth(path, admin=True).labels
     assert list(labels.columns) == list(LABEL_COLUMNS)
-    assert list(labels.iloc[0]) == ["NA", "Khomas_NA", "", "NaN"]
+    assert list(labels.iloc[0]) == ["NA", "Khomas_NA", None, None]  # "NA" is Namibia
     assert read_truth(path).labels is None
 
 
@@ -77,10 +77,15 @@ def test_raises_not_a_readable_csv(tmp_path, content):
 
 
 def test_raises_on_missing_column(tmp_path):
-    path = write(tmp_path, "p.csv", "id,lat,lng\na,0,0\n")
-    with pytest.raises(GeovarioError, match=r"p\.csv: no column 'longitude' or 'lon' "
-                                            r"\(columns: id, lat, lng\)"):
+    path = write(tmp_path, "p.csv", "id,lat,long\na,0,0\n")
+    with pytest.raises(GeovarioError, match=r"p\.csv: no column 'longitude' or 'lon' or 'lng' "
+                                            r"\(columns: id, lat, long\)"):
         read_predictions(path)
+
+
+def test_lng_is_a_longitude_as_in_every_reader(tmp_path):
+    table = read_predictions(write(tmp_path, "p.csv", "id,Lat,LNG\na,1.5,-2.5\n"))
+    assert table.coords.tolist() == [[1.5, -2.5]]
 
 
 def test_raises_on_missing_label_column(tmp_path):

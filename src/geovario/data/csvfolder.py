@@ -13,13 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
-from geovario.data.samples import (
-    MissingImageError,
-    SampleTable,
-    read_header,
-    read_metadata,
-    table_from_frame,
-)
+from geovario.csvtable import find_column, listed, read_geo_csv, read_header
+from geovario.data.samples import MissingImageError, SampleTable, table_from_frame
 from geovario.errors import GeovarioError
 
 
@@ -59,17 +54,17 @@ def load_csv_folder(root: str | Path, csv: str | Path, *, labels: Sequence[str] 
 
     Raises:
         GeovarioError: "csv: <root>: no such directory"; "<csv>: missing column 'path' or
-            'id' (columns: ...)"; errors from ``read_metadata`` (missing coordinate or label
+            'id' (columns: ...)"; errors from ``read_geo_csv`` (missing coordinate or label
             column, empty or duplicate id).
     """
     root = Path(root)
     if not root.is_dir():
         raise GeovarioError(f"csv: {root}: no such directory")
     header = read_header(csv)
-    keys = tuple(k for k in ("id", "path") if k in header)
+    keys = tuple(k for k in ("id", "path") if find_column(Path(csv), header, (k,)))
     if not keys:
-        raise GeovarioError(f"{csv}: missing column 'path' or 'id' (columns: {', '.join(header)})")
-    frame = read_metadata(csv, keys=keys, labels=labels, limit=limit)
+        raise GeovarioError(f"{csv}: no column 'path' or 'id' (columns: {listed(header)})")
+    frame = read_geo_csv(csv, keys=keys, labels=labels, limit=limit, bad_coords="nan")
     names = frame["path"] if "path" in frame else frame["id"] + ".jpg"
     paths = np.array([os.fsencode(root / name) for name in names], dtype=bytes)
     if "id" in frame:

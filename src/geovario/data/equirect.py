@@ -8,9 +8,9 @@ stretched; longitudes wrap around and rows clamp at the poles.
 
 import numpy as np
 
-from geovario.data.places import from_plane, plane_basis
 from geovario.errors import GeovarioError
 from geovario.geo import validate_coords
+from geovario.geo.destination import from_plane, plane_basis
 
 
 class EquirectangularImage:

@@ -24,8 +24,9 @@ import numpy as np
 import pandas as pd
 from huggingface_hub.errors import HfHubHTTPError
 
+from geovario.csvtable import read_geo_csv
 from geovario.data.images import CorruptImageError
-from geovario.data.samples import MissingImageError, SampleTable, read_metadata, table_from_frame
+from geovario.data.samples import MissingImageError, SampleTable, table_from_frame
 from geovario.errors import GeovarioError
 
 try:  # huggingface_hub >= 1.0 talks HTTP through httpx, whose errors are not OSErrors
@@ -136,7 +137,7 @@ def load_osv5m(root: str | Path, split: str = "train", *, labels: Sequence[str] 
     Raises:
         GeovarioError: "osv5m: unknown split ..."; "osv5m: <root>: no such directory ...",
             "osv5m: <csv> not found ..." or "osv5m: no zip shards in <dir> ...", each naming
-            the download command; errors from ``read_metadata`` and ``index_members``.
+            the download command; errors from ``read_geo_csv`` and ``index_members``.
     """
     _check_split(split)
     root = Path(root)
@@ -149,8 +150,8 @@ def load_osv5m(root: str | Path, split: str = "train", *, labels: Sequence[str] 
     paths = zip_shards(root, split)
     if not paths:
         raise GeovarioError(f"osv5m: no zip shards in {root / 'images' / split} ({hint})")
-    frame = read_metadata(csv, keys=("id",), labels=labels,
-                          limit=None if present_only else limit)
+    frame = read_geo_csv(csv, keys=("id",), labels=labels, bad_coords="nan",
+                         limit=None if present_only else limit)
     members = index_members(paths).set_index("id")
     shard = members["shard"].reindex(frame["id"]).fillna(-1).to_numpy(np.int16)
     member = np.char.encode(members["member"].reindex(frame["id"]).fillna("").to_numpy(str),

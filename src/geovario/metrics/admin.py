@@ -28,46 +28,33 @@ official default mode 2), and the four label strings are built once per GeoNames
 not once per prediction.
 """
 
-import contextlib
 import functools
-import io
 from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
 
+from geovario.csvtable import LABEL_COLUMNS, missing_label_mask
 from geovario.errors import GeovarioError
+from geovario.geo.geonames import geonames, nearest_places
 from geovario.metrics.distance import as_coords
 
 # (metric key, OSV-5M truth column, reverse_geocoder fields joined by "_")
-ADMIN_LEVELS = (
-    ("acc_country", "unique_country", ("cc",)),
-    ("acc_region", "unique_region", ("admin1", "cc")),
-    ("acc_subregion", "unique_sub-region", ("admin2", "admin1", "cc")),
-    ("acc_city", "unique_city", ("name", "admin2", "admin1", "cc")),
-)
+ADMIN_LEVELS = tuple(zip(
+    ("acc_country", "acc_region", "acc_subregion", "acc_city"),
+    LABEL_COLUMNS,
+    (("cc",), ("admin1", "cc"), ("admin2", "admin1", "cc"), ("name", "admin2", "admin1", "cc")),
+    strict=True))
 ADMIN_KEYS = tuple(key for key, _, _ in ADMIN_LEVELS)
-LABEL_COLUMNS = tuple(column for _, column, _ in ADMIN_LEVELS)
-MISSING_LABELS = frozenset({"", "nan"})
 
 
 @functools.cache
-def _geocoder():
-    """The reverse_geocoder singleton and its per-place label table, loaded once per process.
-
-    The library prints "Loading formatted geocoded file..." to stdout; that would break
-    ``--json`` output, so it is asked not to (verbose=False) and stdout is captured anyway
-    in case another caller created the singleton first with different settings.
-    """
-    import reverse_geocoder
-
-    with contextlib.redirect_stdout(io.StringIO()):
-        geocoder = reverse_geocoder.RGeocoder(mode=1, verbose=False)
-    places = geocoder.locations
-    table = {column: np.array(["_".join(place.get(f, "") for f in fields) for place in places],
-                              dtype=object)
-             for _, column, fields in ADMIN_LEVELS}
-    return geocoder.tree, table
+def _label_table() -> dict[str, np.ndarray]:
+    """The four label strings of every GeoNames place, built once per place, not per point."""
+    _, places = geonames()
+    return {column: np.array(["_".join(place.get(f, "") for f in fields) for place in places],
+                             dtype=object)
+            for _, column, fields in ADMIN_LEVELS}
 
 
 def predicted_labels(pred_coords) -> dict[str, np.ndarray]:
@@ -77,22 +64,10 @@ def predicted_labels(pred_coords) -> dict[str, np.ndarray]:
         GeovarioError: "predicted_labels: pred_coords: ..." for invalid coordinates.
     """
     coords = as_coords(pred_coords, source="predicted_labels: pred_coords")
-    tree, table = _geocoder()
     if len(coords) == 0:
         return {column: np.empty(0, dtype=object) for column in LABEL_COLUMNS}
-    _, nearest = tree.query(coords, k=1)
-    return {column: labels[nearest] for column, labels in table.items()}
-
-
-def missing_label_mask(labels) -> np.ndarray:
-    """True where a true label is missing: NaN/None, "", "nan" or "NaN" (any case, trimmed).
-
-    OSV-5M's loader writes gaps as the string "NaN", pandas reads empty cells as NaN and
-    the official metric tests for "nan": all of them mean "no label" here.
-    """
-    series = pd.Series(np.asarray(labels, dtype=object).reshape(-1), dtype=object)
-    text = series.astype(str).str.strip().str.lower()
-    return (series.isna() | text.isin(MISSING_LABELS)).to_numpy()
+    nearest = nearest_places(coords)
+    return {column: labels[nearest] for column, labels in _label_table().items()}
 
 
 def level_accuracy(predicted: np.ndarray, true_labels) -> float:

@@ -18,7 +18,7 @@ import numpy as np
 import torch
 
 from geovario.errors import GeovarioError
-from geovario.geo.distance import EARTH_RADIUS_KM, unit_vectors
+from geovario.geo.distance import EARTH_RADIUS_KM, chord_to_km, unit_vectors
 
 HALF_EARTH_KM = math.pi * EARTH_RADIUS_KM
 #: Upper edge of the default layout's first bin [0, min_km), km.
@@ -58,8 +58,7 @@ def largest_distance_km(coords_deg: np.ndarray, seed: int = 0, sample: int = 200
     rng = np.random.default_rng(seed)
     take = rng.choice(len(coords), size=min(sample, len(coords)), replace=False)
     u = torch.from_numpy(unit_vectors(coords[take]))
-    chord = torch.cdist(u, u, compute_mode="donot_use_mm_for_euclid_dist").max().item()
-    return float(2 * EARTH_RADIUS_KM * math.asin(min(chord / 2, 1.0)))
+    return float(chord_to_km(torch.cdist(u, u, compute_mode="donot_use_mm_for_euclid_dist").max()))
 
 
 def default_max_km(coords_deg: np.ndarray, seed: int = 0, sample: int = 2000) -> float:

@@ -28,12 +28,11 @@ import torch
 from tqdm.auto import tqdm
 
 from geovario.errors import GeovarioError
-from geovario.geo.distance import EARTH_RADIUS_KM, unit_vectors
+from geovario.geo.distance import chord_to_km, km_to_chord, unit_vectors
 from geovario.geo.validate import validate_coords
 from geovario.variogram.bins import (
     DEFAULT_MIN_KM,
     DEFAULT_PER_DECADE,
-    HALF_EARTH_KM,
     default_bin_edges,
     default_max_km,
     make_bin_edges,
@@ -85,8 +84,8 @@ class _Accumulator:
     """
 
     def __init__(self, edges_km: np.ndarray, device: torch.device, robust: bool):
-        angles = np.minimum(np.asarray(edges_km, dtype=np.float64), HALF_EARTH_KM)
-        chords = torch.as_tensor(2 * np.sin(angles / (2 * EARTH_RADIUS_KM)), device=device)
+        chords = torch.as_tensor(km_to_chord(np.asarray(edges_km, dtype=np.float64)),
+                                 device=device)
         self.lowest, self.inner = float(chords[0]), chords[1:].contiguous()
         self.k = len(edges_km) - 1
         self.robust = robust
@@ -101,7 +100,7 @@ class _Accumulator:
             chord = chord.masked_fill(chord < self.lowest, math.inf)
         index = torch.bucketize(chord, self.inner, right=True).reshape(-1)
         d = d.reshape(-1).double()
-        terms = [None, chord_km(chord).reshape(-1), d, d * d,
+        terms = [None, chord_to_km(chord, torch.float32).reshape(-1), d, d * d,
                  root.reshape(-1).double() if self.robust else None]
         for column, weights in enumerate(terms):
             if column == _COUNT or weights is not None:
@@ -123,17 +122,6 @@ class _Accumulator:
         return EmpiricalVariogram(np.asarray(edges_km, dtype=np.float64), lag, gamma,
                                   count.astype(np.int64), spread, dissimilarity, estimator,
                                   n_points, sampled)
-
-
-def chord_km(chord: torch.Tensor) -> torch.Tensor:
-    """Great-circle km of float64 chords, 2R·atan2(c/2, √(1 − c²/4)), evaluated in float32.
-
-    The complement √(1 − c²/4) is formed in float64 first, so the result keeps float32's
-    relative precision at every distance, antipodes included.
-    """
-    half = chord * 0.5
-    cosine = (1.0 - half * half).clamp(min=0.0).sqrt()
-    return torch.atan2(half.float(), cosine.float()).mul_(2 * EARTH_RADIUS_KM)
 
 
 def _pair_terms(fa: torch.Tensor, fb: torch.Tensor, dissimilarity: str,
