@@ -48,3 +48,12 @@ def test_top_level_help_lists_every_command(capsys):
     out = capsys.readouterr().out
     for command, summary in COMMANDS.items():
         assert command in out and summary.split()[0] in out
+
+
+def test_an_error_line_carries_one_prefix(tmp_path, capsys):
+    assert main(["metrics", str(tmp_path / "none.csv"), "--truth", str(tmp_path / "t.csv")]) == 2
+    err = capsys.readouterr().err
+    assert err == f"geovario metrics: error: {tmp_path}/none.csv: no such file\n"
+    assert main(["extract", "--dataset", "imagenet", "--root", str(tmp_path), "--backbone",
+                 "efficientnet-lite0", "--out", str(tmp_path / "s")]) == 2
+    assert capsys.readouterr().err.startswith("geovario extract: error: unknown dataset")

@@ -61,7 +61,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(args.func(args) or 0)
     except GeovarioError as error:
-        print(f"geovario {args.command}: error: {error}", file=sys.stderr)
+        message = str(error).removeprefix(f"{args.command}: ")  # one prefix, not two
+        print(f"geovario {args.command}: error: {message}", file=sys.stderr)
         return 2
 
 

@@ -21,7 +21,7 @@ class Doubler(Backbone):
 @pytest.fixture
 def toy(monkeypatch):
     """Register 'toy:<spec>' and 'plain' on a copy of the registry; return the calls seen."""
-    monkeypatch.setattr(base, "_REGISTRY", dict(base._REGISTRY))
+    monkeypatch.setattr(base.BACKBONES, "_entries", dict(base.BACKBONES._entries))
     calls = []
 
     def factory(spec, device, dtype):
@@ -37,7 +37,7 @@ def toy(monkeypatch):
 def test_unknown_backbone_names_the_choices():
     with pytest.raises(GeovarioError) as info:
         load_backbone("nope")
-    assert str(info.value) == ("backbone: unknown backbone 'nope' "
+    assert str(info.value) == ("unknown backbone 'nope' "
                                "(choose from clip:<hub id or path>, efficientnet-lite0)")
     assert list_backbones() == ["clip:<hub id or path>", "efficientnet-lite0"]
 
@@ -57,7 +57,7 @@ def test_prefix_exact_name_and_bare_prefix_dispatch(toy):
 
 
 def test_register_twice_is_refused(toy):
-    with pytest.raises(GeovarioError, match="register_backbone: 'toy:' is already registered"):
+    with pytest.raises(GeovarioError, match="backbone: 'toy:' is already registered"):
         register("toy:")(lambda spec, device, dtype: None)
 
 

@@ -125,9 +125,9 @@ def test_download_command(hub, tmp_path, monkeypatch, capsys):
 
 
 @pytest.mark.parametrize("argv, message", [
-    (["--shards", "0,x"], "download: --shards '0,x' is not a list of shard numbers like 0,1,4-7"),
-    (["--shards", "0", "--num-shards", "2"], "download: give --shards or --num-shards, not both"),
-    (["--num-shards", "0"], "download: --num-shards must be a positive integer, got 0"),
+    (["--shards", "0,x"], "--shards '0,x' is not a list of shard numbers like 0,1,4-7"),
+    (["--shards", "0", "--num-shards", "2"], "give --shards or --num-shards, not both"),
+    (["--num-shards", "0"], "--num-shards must be a positive integer, got 0"),
     (["--split", "val", "--shards", "0"], "osv5m: unknown split 'val' (choose from train, test)"),
 ])
 def test_download_command_errors_are_one_line(hub, tmp_path, monkeypatch, capsys, argv, message):

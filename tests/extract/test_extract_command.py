@@ -74,15 +74,15 @@ def test_osv5m_with_limit_and_workers(geovario, fake, tmp_path):
      "osv5m: {tmp}/bm: no such directory (write it with: geovario bluemarble build --out "
      "{tmp}/bm)"),
     (["--dataset", "imagenet", "--root", "{tmp}"],
-     "extract: unknown dataset 'imagenet' (choose from osv5m, csv, bluemarble)"),
+     "unknown dataset 'imagenet' (choose from osv5m, csv, bluemarble)"),
     (["--dataset", "csv", "--root", "{tmp}/images", "--csv", "{tmp}/bad.csv"],
      "{tmp}/bad.csv: no column 'longitude' or 'lon' or 'lng' (columns: path, lat)"),
     (["--dataset", "csv", "--root", "{tmp}/images"],
-     "extract: --dataset csv needs --csv FILE (the metadata CSV)"),
+     "dataset csv needs --csv FILE (the metadata CSV)"),
     (["--dataset", "osv5m", "--root", "{tmp}", "--csv", "{tmp}/bad.csv"],
-     "extract: --csv is only for --dataset csv (osv5m reads ROOT/train.csv)"),
+     "--csv is only for --dataset csv (osv5m reads ROOT/train.csv)"),
     (["--dataset", "csv", "--root", "{tmp}/images", "--csv", "{tmp}/bad.csv", "--limit", "0"],
-     "extract: --limit must be a positive integer, got 0"),
+     "--limit must be a positive integer, got 0"),
 ])
 def test_errors_are_one_line(geovario, fake, image_folder, tmp_path, args, message):
     pd.DataFrame({"path": ["im0.jpg"], "lat": [1.0]}).to_csv(tmp_path / "bad.csv", index=False)

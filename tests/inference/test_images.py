@@ -129,16 +129,16 @@ def test_argument_errors(image_run, photos, synthetic_run, capsys):
     run, gallery = image_run
     common = ["--gallery", str(gallery), "--device", "cpu"]
     cases = [
-        ([str(run), *common], "predict: give image files or --store DIR"),
+        ([str(run), *common], "geovario predict: error: give image files or --store DIR\n"),
         ([str(run), str(photos[0]), "--store", str(run), *common],
          "give image files or --store DIR, not both"),
         ([str(run), str(photos[0]), "--ids", "x", *common], "--ids needs --store"),
         ([str(run), str(photos[0]), "--top-k", "0", *common],
          "--top-k and --batch-size must be >= 1, got 0 and 16"),
         ([str(run), str(photos[0]), "--top-k", "301", *common],
-         "predict: --top-k 301 is more than the 300 locations of gallery"),
+         "geovario predict: error: --top-k 301 is more than the 300 locations of gallery"),
         ([str(synthetic_run), str(photos[0]), *common],
-         "backbone: unknown backbone 'synthetic'"),
+         "unknown backbone 'synthetic'"),
     ]
     for argv, message in cases:
         assert main(["predict", *argv]) == 2

@@ -16,13 +16,13 @@ def test_argument_errors_come_before_loading(cli, image_run, capsys):
     taken = listen("127.0.0.1", 0)
     port = taken.getsockname()[1]
     cases = [
-        (["--top-k", "0"], "serve: --top-k must be 1 to 100, got 0"),
-        (["--top-k", "101"], "serve: --top-k must be 1 to 100, got 101"),
-        (["--max-upload-mb", "0"], "serve: --max-upload-mb must be > 0, got 0.0"),
-        (["--port", "70000"], "serve: port must be 0-65535, got 70000"),
-        (["--port", str(port)], f"serve: cannot listen on 127.0.0.1:{port} (Address already "
+        (["--top-k", "0"], "--top-k must be 1 to 100, got 0"),
+        (["--top-k", "101"], "--top-k must be 1 to 100, got 101"),
+        (["--max-upload-mb", "0"], "--max-upload-mb must be > 0, got 0.0"),
+        (["--port", "70000"], "port must be 0-65535, got 70000"),
+        (["--port", str(port)], f"cannot listen on 127.0.0.1:{port} (Address already "
                                 f"in use)"),
-        (["--host", "no-such-host.invalid"], "serve: cannot listen on no-such-host.invalid:8000"),
+        (["--host", "no-such-host.invalid"], "cannot listen on no-such-host.invalid:8000"),
     ]
     try:
         for options, message in cases:

@@ -39,7 +39,7 @@ def run_ablation(out: Path, train_config: TrainConfig, model_config: ModelConfig
     unknown = [v for v in variants if v not in VARIANTS]
     if unknown:
         raise GeovarioError(f"ablate: unknown variants {unknown} (choose from "
-                            f"{', '.join(VARIANTS)})")
+                            f"{', '.join(VARIANTS.names())})")
     out = Path(out)
     variogram_path = out / "variogram.json"
     if variogram is not None:

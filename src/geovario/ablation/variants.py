@@ -2,6 +2,8 @@
 
 from dataclasses import dataclass
 
+from geovario.registry import Registry
+
 
 @dataclass(frozen=True)
 class Variant:
@@ -13,13 +15,21 @@ class Variant:
     description: str
 
 
-VARIANTS = {
-    "infonce": Variant("infonce", "infonce", {}, "GeoCLIP's InfoNCE (baseline)"),
-    "hard": Variant("hard", "semivariogram", {"false_negatives": "none"},
-                    "hard negatives up-weighted only"),
-    "false": Variant("false", "semivariogram", {"hard_strength": 0.0},
-                     "false negatives down-weighted only"),
-    "both": Variant("both", "semivariogram", {}, "hard and false negatives (the method)"),
-    "prototype": Variant("prototype", "semivariogram", {"rule": "prototype"},
-                         "the April 2025 prototype's rule"),
-}
+#: The variants by name; an experiment adds its own with ``VARIANTS.register(name)(variant)``.
+VARIANTS: Registry[Variant] = Registry("ablation variant")
+for _variant in (
+    Variant("infonce", "infonce", {}, "GeoCLIP's InfoNCE (baseline)"),
+    Variant("hard", "semivariogram", {"false_negatives": "none"},
+            "hard negatives up-weighted only"),
+    Variant("false", "semivariogram", {"hard_strength": 0.0},
+            "false negatives down-weighted only"),
+    Variant("both", "semivariogram", {}, "hard and false negatives (the method)"),
+    Variant("prototype", "semivariogram", {"rule": "prototype"},
+            "the April 2025 prototype's rule"),
+):
+    VARIANTS.register(_variant.name)(_variant)
+
+
+def list_variants() -> list[str]:
+    """Names ``geovario ablate --variants`` accepts."""
+    return VARIANTS.names()

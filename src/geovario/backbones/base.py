@@ -18,11 +18,13 @@ from PIL import Image
 from geovario.allocator import keep_freed_memory
 from geovario.backbones.transform import ImageTransform
 from geovario.errors import GeovarioError
+from geovario.registry import Registry
 
 Factory = Callable[[str | None, torch.device, torch.dtype], "Backbone"]
 
 _HALF = (torch.float16, torch.bfloat16)
-_REGISTRY: dict[str, tuple[Factory, str]] = {}
+#: Backbone factories by name or prefix (``clip:`` takes a hub id or a folder).
+BACKBONES: Registry[Factory] = Registry("backbone")
 
 
 class Backbone(abc.ABC):
@@ -102,20 +104,12 @@ def register_backbone(prefix: str, *, spec: str = "<spec>") -> Callable[[Factory
         prefix: the name, or the prefix before a spec.
         spec: how to write the spec in listings and errors, e.g. ``"<hub id or path>"``.
     """
-
-    def decorate(factory: Factory) -> Factory:
-        if prefix in _REGISTRY:
-            raise GeovarioError(f"register_backbone: {prefix!r} is already registered")
-        _REGISTRY[prefix] = (factory, spec)
-        return factory
-
-    return decorate
+    return BACKBONES.register(prefix, spec=spec)
 
 
 def list_backbones() -> list[str]:
     """Names ``load_backbone`` accepts, a prefix shown with its spec (``clip:<hub id or path>``)."""
-    return sorted(prefix + spec if prefix.endswith(":") else prefix
-                  for prefix, (_, spec) in _REGISTRY.items())
+    return sorted(BACKBONES.names())
 
 
 def load_backbone(name: str, device: str | torch.device = "cpu",
@@ -130,21 +124,13 @@ def load_backbone(name: str, device: str | torch.device = "cpu",
             float16 on CUDA and float32 elsewhere.
 
     Raises:
-        GeovarioError: "backbone: unknown backbone ..." naming the choices;
+        GeovarioError: "unknown backbone ..." naming the choices;
             "backbone: unknown device ..."; "backbone: device ... but CUDA is not available";
             "backbone: unsupported dtype ..."; "backbone: dtype ... needs a CUDA device ...".
     """
-    for prefix, (factory, _) in _REGISTRY.items():
-        if prefix.endswith(":") and (name == prefix[:-1] or name.startswith(prefix)):
-            spec = name[len(prefix):] or None
-        elif name == prefix:
-            spec = None
-        else:
-            continue
-        torch_device = _resolve_device(device)
-        return factory(spec, torch_device, _resolve_dtype(dtype, torch_device))
-    raise GeovarioError(f"backbone: unknown backbone {name!r} "
-                        f"(choose from {', '.join(list_backbones())})")
+    factory, spec = BACKBONES.lookup(name)
+    torch_device = _resolve_device(device)
+    return factory(spec, torch_device, _resolve_dtype(dtype, torch_device))
 
 
 def _resolve_device(device: str | torch.device) -> torch.device:

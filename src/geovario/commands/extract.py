@@ -7,44 +7,13 @@ with each rank extracting its share; rerunning the same command resumes.
 import argparse
 from pathlib import Path
 
-from geovario.data.samples import SampleTable
+from geovario.data.datasets import list_datasets, load_dataset
 from geovario.distributed import cleanup, init_distributed
 from geovario.errors import GeovarioError
 from geovario.extract import DEFAULT_CHUNK_SIZE, extract_features
 
-DATASETS = ("osv5m", "csv", "bluemarble")
 # Ranks wait for each other at barriers around hours of work: bound them generously.
 BARRIER_TIMEOUT_S = 24 * 3600.0
-
-
-def load_dataset(dataset: str, root: Path, *, split: str = "train", csv: Path | None = None,
-                 labels: list[str] | None = None, present_only: bool = False,
-                 limit: int | None = None) -> SampleTable:
-    """Load ``dataset`` ("osv5m", "csv" or "bluemarble", an OSV-5M-layout folder) from ``root``.
-
-    Raises:
-        GeovarioError: "extract: unknown dataset ..."; "extract: --dataset csv needs --csv
-            FILE"; "extract: --csv is only for --dataset csv"; the dataset loader's errors.
-    """
-    if dataset not in DATASETS:
-        raise GeovarioError(f"extract: unknown dataset {dataset!r} (choose from "
-                            f"{', '.join(DATASETS)})")
-    if dataset == "csv":
-        if csv is None:
-            raise GeovarioError("extract: --dataset csv needs --csv FILE (the metadata CSV)")
-        from geovario.data.csvfolder import load_csv_folder
-
-        return load_csv_folder(root, csv, labels=labels, limit=limit)
-    if csv is not None:
-        raise GeovarioError(f"extract: --csv is only for --dataset csv ({dataset} reads "
-                            f"ROOT/{split}.csv)")
-    from geovario.data.osv5m import load_osv5m
-
-    hint = None
-    if dataset == "bluemarble":
-        hint = f"write it with: geovario bluemarble build --out {root}"
-    return load_osv5m(root, split, labels=labels, present_only=present_only, limit=limit,
-                      hint=hint)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -80,8 +49,8 @@ def register(parser: argparse.ArgumentParser) -> None:
         "listed in OUT/skipped.csv. Rerun the same command to resume after an interruption; "
         "run it under torchrun to split the work over processes.")
     parser.add_argument("--dataset", required=True, metavar="NAME",
-                        help=f"one of {', '.join(DATASETS)} (bluemarble: a folder written by "
-                        "`geovario bluemarble build`)")
+                        help=f"one of {', '.join(list_datasets())} (bluemarble: a folder "
+                        "written by `geovario bluemarble build`)")
     parser.add_argument("--root", type=Path, required=True,
                         help="dataset folder (OSV-5M layout, or the image folder for csv)")
     parser.add_argument("--split", default="train", help="train or test (osv5m, bluemarble)")

@@ -75,7 +75,7 @@ def load_run_backbone(predictor: Predictor) -> Backbone:
     """Load the backbone a run was trained on, on the predictor's device.
 
     Raises:
-        GeovarioError: "backbone: unknown backbone ..." for a run on a backbone that cannot
+        GeovarioError: "unknown backbone ..." for a run on a backbone that cannot
             be loaded by name; "<run_dir>: backbone X gives D-d features, the run expects
             E" when the loaded backbone does not fit the run.
     """

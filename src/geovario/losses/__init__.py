@@ -3,11 +3,14 @@
 from pathlib import Path
 
 from geovario.errors import GeovarioError
-from geovario.losses.base import ContrastiveInputs, ContrastiveLoss
+from geovario.losses.base import LOSSES, ContrastiveInputs, ContrastiveLoss
 from geovario.losses.infonce import InfoNCELoss
 from geovario.losses.semivariogram import SemivariogramContrastiveLoss
 
-LOSSES = {"infonce": InfoNCELoss, "semivariogram": SemivariogramContrastiveLoss}
+
+def list_losses() -> list[str]:
+    """Names :func:`build_loss` accepts."""
+    return LOSSES.names()
 
 
 def build_loss(name: str, **options):
@@ -18,17 +21,16 @@ def build_loss(name: str, **options):
     Raises:
         GeovarioError: for an unknown loss or a semivariogram loss without a variogram.
     """
-    if name not in LOSSES:
-        raise GeovarioError(f"train: unknown loss {name!r} (choose from {', '.join(LOSSES)})")
-    if name == "semivariogram":
+    loss_class = LOSSES[name]
+    if loss_class is SemivariogramContrastiveLoss:
         from geovario.variogram import FittedVariogram
 
         path = options.pop("variogram", None)
         if path is None:
-            raise GeovarioError("train: the semivariogram loss needs a variogram file")
+            raise GeovarioError("the semivariogram loss needs a variogram file")
         options["variogram"] = FittedVariogram.load(Path(path))
-    return LOSSES[name](**options)
+    return loss_class(**options)
 
 
 __all__ = ["LOSSES", "ContrastiveInputs", "ContrastiveLoss", "InfoNCELoss",
-           "SemivariogramContrastiveLoss", "build_loss"]
+           "SemivariogramContrastiveLoss", "build_loss", "list_losses"]

@@ -6,6 +6,8 @@ from typing import ClassVar
 import torch
 from torch import nn
 
+from geovario.registry import Registry
+
 
 @dataclass
 class ContrastiveInputs:
@@ -43,3 +45,7 @@ class ContrastiveLoss(nn.Module):
     def settings(self) -> dict:
         """What the run's log states about this loss once, at the start."""
         return {}
+
+
+#: Losses by name; a new loss registers itself with ``@LOSSES.register("name")``.
+LOSSES: Registry[type[ContrastiveLoss]] = Registry("loss")

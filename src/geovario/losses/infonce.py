@@ -3,9 +3,10 @@
 import torch
 import torch.nn.functional as F
 
-from geovario.losses.base import ContrastiveInputs, ContrastiveLoss
+from geovario.losses.base import LOSSES, ContrastiveInputs, ContrastiveLoss
 
 
+@LOSSES.register("infonce")
 class InfoNCELoss(ContrastiveLoss):
     """L = mean_i −log softmax(logits_i)[target_i], computed in float32 for stability.
 

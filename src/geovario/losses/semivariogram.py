@@ -41,7 +41,7 @@ import torch.nn.functional as F
 
 from geovario.errors import GeovarioError
 from geovario.geo.distance import chord_to_km, unit_vectors_torch
-from geovario.losses.base import ContrastiveInputs, ContrastiveLoss
+from geovario.losses.base import LOSSES, ContrastiveInputs, ContrastiveLoss
 from geovario.variogram.fitted import FittedVariogram
 
 FALSE_NEGATIVE_MODES = ("downweight", "soft-positive", "none")
@@ -53,6 +53,7 @@ FEATURE_SPACES = ("backbone", "head")
 DEFAULT_HARD_MARGIN = 1.0
 
 
+@LOSSES.register("semivariogram")
 class SemivariogramContrastiveLoss(ContrastiveLoss):
     """Weighted InfoNCE whose negative weights come from a fitted semivariogram."""
 

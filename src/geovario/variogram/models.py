@@ -33,6 +33,7 @@ import numpy as np
 import torch
 
 from geovario.errors import GeovarioError
+from geovario.registry import Registry
 
 E_MINUS_3 = math.exp(-3.0)
 
@@ -119,31 +120,33 @@ class NestedModel:
         return out
 
 
-MODELS: dict[str, VariogramModel | NestedModel] = {}
+#: Single and nested models by name, in registration order.
+MODELS: Registry[VariogramModel | NestedModel] = Registry("variogram model")
 
 
 def register_model(cls: type[VariogramModel]) -> type[VariogramModel]:
     """Class decorator: add a model to the registry under its ``name``."""
-    MODELS[cls.name] = cls()
+    MODELS.register(cls.name)(cls())
     return cls
 
 
 def register_nested(*names: str) -> NestedModel:
     """Register the sum of registered single models, short range first ("a+b")."""
     nested = NestedModel(*(single_model(name) for name in names))
-    MODELS[nested.name] = nested
-    return nested
+    return MODELS.register(nested.name)(nested)
+
+
+def list_models() -> list[str]:
+    """Every model name ``fit_variogram`` accepts (besides ``auto``), single and nested."""
+    return MODELS.names()
 
 
 def get_model(name: str) -> VariogramModel | NestedModel:
     """Look a model (single or nested) up by name.
 
     Raises:
-        GeovarioError: "variogram: unknown model 'X' (choose from ...)".
+        GeovarioError: "unknown variogram model 'X' (choose from ...)".
     """
-    if name not in MODELS:
-        raise GeovarioError(f"variogram: unknown model {name!r} (choose from "
-                            f"{', '.join(sorted(MODELS))})")
     return MODELS[name]
 
 

@@ -1,9 +1,17 @@
-"""Where candidate locations for retrieval come from: GeoCLIP's 100K points, a store, a CSV."""
+"""Where candidate locations for retrieval come from, looked up by name.
 
+``geoclip`` is the published 100K GPS gallery, ``store:DIR`` a store's distinct training
+coordinates, ``csv:FILE`` (or a bare CSV path) a file with latitude/longitude.
+"""
+
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
+from geovario.errors import GeovarioError
+from geovario.registry import Registry
 
 
 @dataclass(frozen=True)
@@ -17,27 +25,47 @@ class Gallery:
         return len(self.coords)
 
 
-def load_gallery(spec: str = "geoclip") -> Gallery:
-    """A gallery by name.
+#: Gallery builders by name; a prefix's builder gets the text after the colon.
+GALLERIES: Registry[Callable[[str | None], Gallery]] = Registry("gallery")
 
-    ``geoclip`` is the published 100K GPS gallery, ``store:DIR`` a store's distinct
-    training coordinates, anything else the path of a CSV with latitude/longitude (or
-    lat/lon, LAT/LON).
+
+def list_galleries() -> list[str]:
+    """Names :func:`load_gallery` accepts (a bare CSV path works too)."""
+    return GALLERIES.names()
+
+
+def load_gallery(spec: str = "geoclip") -> Gallery:
+    """A gallery by name; anything that is not a registered name is read as a CSV path.
 
     Raises:
         GeovarioError: for a missing file, a CSV without coordinate columns, or invalid
             coordinates (naming the rows).
     """
-    if spec == "geoclip":
-        from geovario.models import published_gallery
+    builder, argument = GALLERIES.lookup(spec if spec in GALLERIES else f"csv:{spec}")
+    return builder(argument)
 
-        return Gallery(published_gallery(), "geoclip-100k")
-    if spec.startswith("store:"):
-        from geovario.store import open_store
 
-        store = open_store(spec[len("store:"):])
-        return Gallery(np.unique(store.coords, axis=0), f"store:{store.path}")
+@GALLERIES.register("geoclip")
+def _geoclip(_: str | None) -> Gallery:
+    from geovario.models import published_gallery
+
+    return Gallery(published_gallery(), "geoclip-100k")
+
+
+@GALLERIES.register("store:", spec="<feature store folder>")
+def _store(folder: str | None) -> Gallery:
+    if not folder:
+        raise GeovarioError("gallery store: needs a folder, as in store:stores/train")
+    from geovario.store import open_store
+
+    store = open_store(folder)
+    return Gallery(np.unique(store.coords, axis=0), f"store:{store.path}")
+
+
+@GALLERIES.register("csv:", spec="<file with latitude, longitude>")
+def _csv(path: str | None) -> Gallery:
+    if not path:
+        raise GeovarioError("gallery csv: needs a file, as in csv:places.csv")
     from geovario.metrics.io import read_coord_csv
 
-    table = read_coord_csv(Path(spec), id_required=False)
-    return Gallery(table.coords, str(spec))
+    return Gallery(read_coord_csv(Path(path), id_required=False).coords, path)
