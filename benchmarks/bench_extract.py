@@ -119,7 +119,7 @@ def whole_process(root: Path, out: Path, args, keep_freed_memory: bool) -> dict[
     subprocess.run([sys.executable, "-m", "geovario.cli", "extract", "--dataset", "osv5m",
                     "--root", str(root), "--split", "train", "--backbone", args.backbone,
                     "--out", str(out), "--batch-size", str(args.batch_size), "--workers",
-                    str(args.workers), "--device", args.device, "--no-progress"],
+                    str(args.workers), "--device", args.device, "--quiet"],
                    check=True, env=env, stdout=subprocess.DEVNULL)
     wall = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)

@@ -21,7 +21,7 @@ features() {  # split -> build the benchmark and extract both parts
     for part in train test; do
         $geovario extract --dataset bluemarble --root "$data/bluemarble" --split $part \
             --backbone efficientnet-lite0 --batch-size 32 --out "$data/features/$part" \
-            --no-progress
+            --quiet
     done
 }
 

@@ -1,11 +1,12 @@
 """The entry point: cheap to start, every command reachable, one-line errors."""
 
+import argparse
 import subprocess
 import sys
 
 import pytest
 
-from geovario.cli import COMMANDS, main
+from geovario.cli import COMMANDS, build_parser, main
 
 
 def test_importing_the_cli_and_listing_commands_loads_no_heavy_library():
@@ -57,3 +58,16 @@ def test_an_error_line_carries_one_prefix(tmp_path, capsys):
     assert main(["extract", "--dataset", "imagenet", "--root", str(tmp_path), "--backbone",
                  "efficientnet-lite0", "--out", str(tmp_path / "s")]) == 2
     assert capsys.readouterr().err.startswith("geovario extract: error: unknown dataset")
+
+
+@pytest.mark.parametrize("command", sorted(COMMANDS))
+def test_every_option_has_help_and_a_shown_default(command):
+    parser = build_parser([command])
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    for action in sub.choices[command]._actions:
+        if not action.option_strings or action.dest == "help":
+            continue
+        assert action.help, f"{command} {action.option_strings[0]} has no help"
+        text = sub.choices[command].formatter_class("x")._get_help_string(action)
+        if action.default not in (None, False):
+            assert "(default:" in text, f"{command} {action.option_strings[0]} hides its default"

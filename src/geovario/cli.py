@@ -32,6 +32,16 @@ COMMANDS = {
 }
 
 
+class DefaultsHelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Shows every option's default, unless it has none or its help already says it."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        if action.default in (None, False, argparse.SUPPRESS) or "(default:" in text:
+            return text
+        return super()._get_help_string(action)
+
+
 def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     """The parser, with the full options of the command named in ``argv`` (if any).
 
@@ -47,7 +57,8 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     chosen = next((arg for arg in argv or () if not arg.startswith("-")), None)
     for name, summary in COMMANDS.items():
-        command = subparsers.add_parser(name, help=summary)
+        command = subparsers.add_parser(
+            name, help=summary, formatter_class=DefaultsHelpFormatter)
         if name == chosen:
             importlib.import_module(f"geovario.commands.{name}").register(command)
     return parser

@@ -78,9 +78,10 @@ def init_distributed(device: str | torch.device = "cpu", *,
                      timeout_s: float = 1800.0) -> tuple[DistributedEnv, torch.device]:
     """Join the job's process group if there is one; return the env and this rank's device.
 
-    ``device="cuda"`` becomes ``cuda:<local rank>``. The group uses nccl on CUDA and gloo
-    otherwise; ``timeout_s`` bounds every collective, barriers included, so give long jobs
-    whose ranks may finish far apart a long one. Calling it twice is harmless.
+    ``device="cuda"`` becomes ``cuda:<local rank>``; ``auto`` is resolved first. The
+    group uses nccl on CUDA and gloo otherwise; ``timeout_s`` bounds every collective,
+    barriers included, so give long jobs whose ranks may finish far apart a long one.
+    Calling it twice is harmless.
 
     Raises:
         GeovarioError: from ``detect_env``; "distributed: SLURM job with N tasks but
@@ -88,7 +89,7 @@ def init_distributed(device: str | torch.device = "cpu", *,
             a rendezvous address.
     """
     env = detect_env()
-    device = torch.device(device)
+    device = torch.device(resolve_device(device) if isinstance(device, str) else device)
     if device.type == "cuda" and device.index is None:
         device = torch.device("cuda", env.local_rank)
     if not env.is_distributed or dist.is_initialized():

@@ -20,7 +20,7 @@ def test_extract_a_small_blue_marble_build(tmp_path, monkeypatch, capsys):
     monkeypatch.setitem(sys.modules, "geovario.backbones", fake_backbones_module())
     assert cli.main(["extract", "--dataset", "bluemarble", "--root", str(build), "--split",
                      "test", "--backbone", FAKE_NAME, "--out", str(tmp_path / "store"),
-                     "--workers", "0", "--no-progress"]) == 0
+                     "--workers", "0", "--quiet"]) == 0
     assert capsys.readouterr().out == "extract: 4 embedded, 0 skipped\n"
     csv = pd.read_csv(build / "test.csv", dtype={"id": str}, keep_default_na=False)
     store = open_store(tmp_path / "store")

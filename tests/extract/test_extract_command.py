@@ -17,7 +17,7 @@ from geovario.store import open_store
 def geovario(monkeypatch, capsys):
 
     def run(*argv):
-        code = cli.main(["extract", *map(str, argv), "--no-progress"])
+        code = cli.main(["extract", *map(str, argv), "--quiet"])
         out, err = capsys.readouterr()
         return code, out, err
 

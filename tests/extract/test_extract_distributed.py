@@ -83,7 +83,7 @@ def test_torchrun_two_ranks_equal_one_process(tmp_path):
         [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
          str(CHILD), "extract", "--dataset", "osv5m", "--root", str(root), "--backbone",
          FAKE_NAME, "--out", str(out), "--batch-size", "2", "--workers", "1",
-         "--shard-size", "3", "--no-progress"],
+         "--shard-size", "3", "--quiet"],
         env={**env, "OMP_NUM_THREADS": "1"}, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]
     assert done.stdout.count("extract: 9 embedded, 3 skipped (1 corrupt image, 1 missing "

@@ -23,7 +23,7 @@ CHILD = Path(__file__).resolve().parent / "extract_child.py"
 def argv(root: Path, out: Path) -> list[str]:
     return ["extract", "--dataset", "osv5m", "--root", str(root), "--backbone", FAKE_NAME,
             "--out", str(out), "--batch-size", "1", "--workers", "1", "--shard-size", "3",
-            "--no-progress"]
+            "--quiet"]
 
 
 @pytest.mark.slow

@@ -3,7 +3,7 @@
 import argparse
 from pathlib import Path
 
-from geovario.ablation.variants import VARIANTS
+from geovario.ablation.variants import list_variants
 from geovario.commands.train import (
     add_loss_arguments,
     add_training_arguments,
@@ -20,12 +20,17 @@ def register(parser: argparse.ArgumentParser) -> None:
         "with the baseline paired by seed (bootstrap intervals over test images), and write "
         "OUT/ablation.md, OUT/ablation.json, OUT/accuracy.png and OUT/paired.png. Rerunning "
         "continues.")
-    parser.add_argument("--train-store", type=Path, required=True)
-    parser.add_argument("--test-store", type=Path, required=True)
-    parser.add_argument("--out", type=Path, required=True)
-    parser.add_argument("--seeds", type=int, default=3)
-    parser.add_argument("--variants", default=",".join(VARIANTS),
-                        help=f"comma-separated subset of {', '.join(VARIANTS)}")
+    parser.add_argument("--train-store", type=Path, required=True,
+                        help="feature store every variant trains on")
+    parser.add_argument("--test-store", type=Path, required=True,
+                        help="feature store every variant is evaluated on")
+    parser.add_argument("--out", type=Path, required=True,
+                        help="folder of the runs (OUT/runs/<variant>-seed<k>) and the report")
+    parser.add_argument("--seeds", type=int, default=3,
+                        help="seeds 0..N-1; the same seed gives every variant the same "
+                        "initialisation and batches")
+    parser.add_argument("--variants", default=",".join(list_variants()),
+                        help="comma-separated subset of the variants")
     parser.add_argument("--baseline", default="infonce",
                         help="the variant every other one is compared to, paired by seed")
     parser.add_argument("--gallery", default="geoclip",

@@ -3,6 +3,8 @@
 import argparse
 from pathlib import Path
 
+from geovario.commands.options import add_device, add_quiet
+
 
 def register(parser: argparse.ArgumentParser) -> None:
     """Add the ``demo`` command."""
@@ -11,13 +13,14 @@ def register(parser: argparse.ArgumentParser) -> None:
         "fit the semivariogram, train GeoCLIP (InfoNCE) and the semivariogram variant, "
         "evaluate both against the published 100K gallery and write OUT/report.html and "
         "OUT/report.md. A rerun reuses every finished stage.")
-    parser.add_argument("--out", type=Path, default=Path("demo-out"))
+    parser.add_argument("--out", type=Path, default=Path("demo-out"),
+                        help="folder of every stage's output and the report")
     parser.add_argument("--quick", action="store_true", help="small sizes (about a minute)")
     parser.add_argument("--split", choices=("interleaved", "blocked"), default="interleaved",
                         help="interleaved: OSV-5M-like, test towns near training ones all over "
-                        "the world; blocked: test regions far from all training (default: "
-                        "interleaved)")
-    parser.add_argument("--device", default="cpu")
+                        "the world; blocked: test regions far from all training")
+    add_device(parser, "extraction and training")
+    add_quiet(parser)
     parser.add_argument("--workers", type=int, default=2, help="image decoding processes")
     parser.set_defaults(func=run)
 
@@ -25,9 +28,11 @@ def register(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     """Run the demo and say where the report is."""
     from geovario.demo import run_demo
+    from geovario.distributed import resolve_device
 
-    result = run_demo(args.out, quick=args.quick, split=args.split, device=args.device,
-                      workers=args.workers)
+    result = run_demo(args.out, quick=args.quick, split=args.split,
+                      device=resolve_device(args.device), workers=args.workers,
+                      progress=not args.quiet)
     base, ours = result.metrics["infonce"], result.metrics["semivariogram"]
     print(f"demo: done. Report: {args.out / 'report.html'} (and report.md)")
     print(f"demo: median error {base['median_km']:,.0f} km (InfoNCE) vs "

@@ -7,6 +7,7 @@ with each rank extracting its share; rerunning the same command resumes.
 import argparse
 from pathlib import Path
 
+from geovario.commands.options import add_device, add_quiet
 from geovario.data.datasets import list_datasets, load_dataset
 from geovario.distributed import cleanup, init_distributed
 from geovario.errors import GeovarioError
@@ -33,7 +34,7 @@ def run(args: argparse.Namespace) -> int:
         backbone = load_backbone(args.backbone, device=device)
         report = extract_features(samples, backbone, args.out, batch_size=args.batch_size,
                                   workers=args.workers, chunk_size=args.shard_size, env=env,
-                                  progress=not args.no_progress)
+                                  progress=not args.quiet)
     finally:
         cleanup()
     if env.is_main:
@@ -67,11 +68,10 @@ def register(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--batch-size", type=int, default=64, help="images per forward pass")
     parser.add_argument("--workers", type=int, default=2,
                         help="DataLoader processes decoding images (0: none)")
-    parser.add_argument("--device", default="cpu", help="cpu or cuda (cuda:<local rank> "
-                        "under torchrun)")
+    add_device(parser, "the backbone (cuda is cuda:<local rank> under torchrun)")
     parser.add_argument("--limit", type=int, help="only the first N rows of the dataset")
     parser.add_argument("--shard-size", type=int, default=DEFAULT_CHUNK_SIZE,
                         help="dataset rows per committed shard, the most a kill can lose "
                         f"(default {DEFAULT_CHUNK_SIZE}); keep it when resuming")
-    parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    add_quiet(parser)
     parser.set_defaults(func=run)

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import numpy as np
 
+from geovario.commands.options import add_device, add_quiet
+from geovario.distributed import resolve_device
 from geovario.errors import GeovarioError
 from geovario.metrics.io import read_coord_csv
 from geovario.variogram import (
@@ -33,7 +35,6 @@ def register(parser: argparse.ArgumentParser) -> None:
         "distance, and a fitted model (nugget, structures with partial sill and practical "
         "range in km). By default the bins are log-spaced from 1 km to the largest distance "
         "and the best single or nested model is chosen by Akaike's criterion.")
-    parser.formatter_class = argparse.ArgumentDefaultsHelpFormatter
     parser.add_argument("features", nargs="?", type=Path,
                         help="FEATURES.npy: an (N, D) or (N,) array")
     parser.add_argument("coords", nargs="?", type=Path,
@@ -72,7 +73,8 @@ def register(parser: argparse.ArgumentParser) -> None:
                         "sampled pairs beyond")
     parser.add_argument("--seed", type=int, default=0,
                         help="seed of pair sampling and of the sample that sets MAX_KM")
-    parser.add_argument("--device", default="cpu", help="torch device of the pair pass")
+    add_device(parser, "the pair pass")
+    add_quiet(parser)
     parser.add_argument("--chunk-size", type=int, default=2048,
                         help="rows per tile of the pair pass")
     parser.add_argument("--out", type=Path, default=None, help="write the fit as JSON here")
@@ -116,9 +118,9 @@ def run(args: argparse.Namespace) -> int:
     empirical = empirical_variogram(
         coords, features, bins=args.bins, max_km=args.max_km, log_bins=args.log_bins,
         min_km=args.min_km, per_decade=args.per_decade, dissimilarity=args.dissimilarity,
-        estimator=args.estimator, pairs=pairs, seed=args.seed, device=args.device,
+        estimator=args.estimator, pairs=pairs, seed=args.seed, device=resolve_device(args.device),
         chunk_size=args.chunk_size,
-        progress=not args.json)
+        progress=not (args.json or args.quiet))
     fitted = fit_variogram(empirical, model=args.model, weighting=args.weighting,
                            min_pairs=args.min_pairs, fit_nugget=not args.no_nugget)
     if args.out is not None:
