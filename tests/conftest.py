@@ -1,6 +1,6 @@
 import pytest
 import torch
-from tests.serve.serve_testdata import make_run
+from tests.serve.serve_testdata import ServerProcess, make_run
 
 from geovario.geo import uniform_sphere_points
 from geovario.inference.images import load_run_backbone
@@ -29,3 +29,13 @@ def image_predictor(image_run):
 @pytest.fixture(scope="session")
 def image_backbone(image_predictor):
     return load_run_backbone(image_predictor)
+
+
+@pytest.fixture(scope="session")
+def serve_process(image_run):
+    """``geovario serve`` in a child process: top-k 4, uploads up to 0.5 MB."""
+    run, gallery = image_run
+    server = ServerProcess(run, "--gallery", str(gallery), "--top-k", "4",
+                           "--max-upload-mb", "0.5", "--device", "cpu")
+    yield server
+    assert server.stop() == 0, "".join(server.log)
