@@ -1,8 +1,9 @@
 """Atomic writes: readers see either the old file or the complete new one, never a part.
 
-Every file geovario writes (store shards and manifests, checkpoints, variogram fits,
-predictions, reports) goes through :func:`atomic_write`: a temporary sibling named
-``.tmp-<name>.<random>``, flushed and fsynced, then renamed over the target.
+Files a reader must never see half-written (store shards and manifests, checkpoints,
+variogram fits, predictions, reports) go through :func:`atomic_write`: a temporary
+sibling named ``.tmp-<name>.<random>``, flushed and fsynced, then renamed over the
+target. Logs that only grow (``metrics.jsonl``, ``skipped.csv``) are appended instead.
 """
 
 import importlib.resources

@@ -15,7 +15,7 @@ def register(parser: argparse.ArgumentParser) -> None:
         "OUT/report.md. A rerun reuses every finished stage.")
     parser.add_argument("--out", type=Path, default=Path("demo-out"),
                         help="folder of every stage's output and the report")
-    parser.add_argument("--quick", action="store_true", help="small sizes (about a minute)")
+    parser.add_argument("--quick", action="store_true", help="small sizes, for a first look")
     parser.add_argument("--split", choices=("interleaved", "blocked"), default="interleaved",
                         help="interleaved: OSV-5M-like, test towns near training ones all over "
                         "the world; blocked: test regions far from all training")

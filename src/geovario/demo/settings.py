@@ -1,4 +1,4 @@
-"""The demo's two sizes: the full one (about 10 minutes on 2 cores) and ``--quick``."""
+"""The demo's two sizes: the full one and ``--quick`` (times in benchmarks/RESULTS.md)."""
 
 from dataclasses import dataclass
 

@@ -1,8 +1,8 @@
-"""Merge stores extracted in parallel (one per torchrun rank) into one store.
+"""Merge stores made by separate jobs (other machines, other slices of a dataset) into one.
 
-Each rank extracts its slice of the images into its own part; rank 0 then merges
-the parts in the order given, so the merged row order is deterministic and does not
-depend on which rank finished first.
+``geovario store merge`` concatenates the parts in the order given, so the merged row
+order is deterministic. (``geovario extract`` under torchrun merges its own rank parts
+itself, in ``extract/run.py``.)
 """
 
 from collections.abc import Sequence
