@@ -1,3 +1,6 @@
+import subprocess
+import sys
+
 import pytest
 import torch
 from tests.serve.serve_testdata import ServerProcess, make_run
@@ -12,6 +15,20 @@ torch.set_num_threads(2)
 @pytest.fixture
 def sphere_points():
     return uniform_sphere_points
+
+
+@pytest.fixture
+def modules_loaded_by():
+    """Run Python code in a fresh interpreter; return the loaded modules under the prefixes."""
+
+    def loaded(code: str, prefixes: tuple[str, ...]) -> list[str]:
+        program = (f"import sys\n{code}\nprint('\\n'.join(sorted(m for m in sys.modules "
+                   f"if m.split('.')[0] in {prefixes!r} or m.startswith({prefixes!r}))))")
+        out = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True,
+                             check=True).stdout
+        return out.split()
+
+    return loaded
 
 
 @pytest.fixture(scope="session")

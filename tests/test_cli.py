@@ -9,16 +9,12 @@ import pytest
 from geovario.cli import COMMANDS, build_parser, main
 
 
-def test_importing_the_cli_and_listing_commands_loads_no_heavy_library():
-    program = ("import sys, contextlib, io\n"
-               "from geovario.cli import main\n"
-               "with contextlib.suppress(SystemExit), contextlib.redirect_stdout(io.StringIO()):\n"
-               "    main(['--help'])\n"
-               "print(sorted(m for m in ('torch', 'matplotlib', 'scipy', 'pandas')"
-               " if m in sys.modules))")
-    out = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True,
-                         check=True).stdout
-    assert out.strip() == "[]"
+def test_importing_the_cli_and_listing_commands_loads_no_heavy_library(modules_loaded_by):
+    code = ("import contextlib, io\n"
+            "from geovario.cli import main\n"
+            "with contextlib.suppress(SystemExit), contextlib.redirect_stdout(io.StringIO()):\n"
+            "    main(['--help'])")
+    assert modules_loaded_by(code, ("torch", "matplotlib", "scipy", "pandas")) == []
 
 
 def test_the_metrics_command_runs_without_torch(tmp_path):
