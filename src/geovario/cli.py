@@ -25,6 +25,7 @@ COMMANDS = {
     "extract": "embed a dataset's images into a feature store (resumable)",
     "metrics": "score predictions with OSV-5M's metrics",
     "predict": 'top-k locations with probabilities',
+    "push": 'share a trained run on the Hugging Face Hub, with a model card',
     "serve": 'web page and JSON API that locate uploaded photos',
     "store": 'inspect or merge feature stores',
     "train": 'train on a feature store (also under torchrun)',

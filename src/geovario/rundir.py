@@ -4,7 +4,8 @@ A run directory holds ``config.json`` (model and training config), ``metrics.jso
 (the training log), ``checkpoint.safetensors`` (the full training state),
 ``model.safetensors`` (the weights inference needs), ``variogram.json`` (the fit the
 loss used), ``gallery-cache/`` (embedded galleries) and, once evaluated,
-``evaluation.json`` and ``predictions.csv``. Only this module knows the names.
+``evaluation.json`` and ``predictions.csv``. A run on the Hugging Face Hub also holds
+``variogram.png`` and a model card. Only this module knows the names.
 """
 
 import json
@@ -20,6 +21,8 @@ CHECKPOINT_NAME = "checkpoint.safetensors"
 WEIGHTS_NAME = "model.safetensors"
 LOG_NAME = "metrics.jsonl"
 VARIOGRAM_NAME = "variogram.json"
+VARIOGRAM_PLOT_NAME = "variogram.png"
+MODEL_CARD_NAME = "README.md"
 GALLERY_CACHE_NAME = "gallery-cache"
 EVALUATION_NAME = "evaluation.json"
 PREDICTIONS_NAME = "predictions.csv"

@@ -16,7 +16,8 @@ def register(parser: argparse.ArgumentParser) -> None:
         "Locate photos with a trained run: the top-k gallery locations, their "
         "probabilities and the nearest named place. Give image files (embedded with the "
         "run's own backbone) or --store for images already embedded in a feature store.")
-    parser.add_argument("run_dir", type=Path)
+    parser.add_argument("run", metavar="RUN",
+                        help="run directory, or hf:OWNER/NAME[@REVISION] on the Hugging Face Hub")
     parser.add_argument("images", type=Path, nargs="*", metavar="IMAGE",
                         help="image files; unreadable ones are reported and skipped")
     parser.add_argument("--store", type=Path, default=None,
@@ -99,7 +100,7 @@ def run(args: argparse.Namespace) -> int:
     if args.store is not None:
         store = open_store(args.store)
         rows = select_rows(store.ids, args.ids, str(store.path))
-    predictor = Predictor(args.run_dir, gallery=args.gallery, device=args.device)
+    predictor = Predictor(args.run, gallery=args.gallery, device=args.device)
     if args.top_k > len(predictor.gallery):
         raise GeovarioError(f"predict: --top-k {args.top_k} is more than the "
                             f"{len(predictor.gallery)} locations of gallery "
@@ -113,7 +114,7 @@ def run(args: argparse.Namespace) -> int:
             progress=len(args.images) > args.batch_size)]
     failed = sum("error" in result for result in results)
     if args.json:
-        print(json.dumps({"run": str(args.run_dir), "backbone": predictor.backbone,
+        print(json.dumps({"run": args.run, "backbone": predictor.backbone,
                           "gallery": predictor.gallery.name, "results": results}))
     else:
         print_text(results)

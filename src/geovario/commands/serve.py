@@ -2,7 +2,6 @@
 
 import argparse
 import sys
-from pathlib import Path
 
 from geovario.errors import GeovarioError
 
@@ -15,7 +14,8 @@ def register(parser: argparse.ArgumentParser) -> None:
         "for JSON, GET /health. The model, backbone and gallery load once at startup. "
         "There is no authentication: keep the default loopback host unless the network "
         "is trusted.")
-    parser.add_argument("run_dir", type=Path)
+    parser.add_argument("run", metavar="RUN",
+                        help="run directory, or hf:OWNER/NAME[@REVISION] on the Hugging Face Hub")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8000)
     parser.add_argument("--gallery", default="geoclip",
@@ -45,7 +45,7 @@ def run(args: argparse.Namespace) -> int:
         raise GeovarioError(f"serve: --max-upload-mb must be > 0, got {args.max_upload_mb}")
     sock = listen(args.host, args.port)
     try:
-        predictor = Predictor(args.run_dir, gallery=args.gallery, device=args.device,
+        predictor = Predictor(args.run, gallery=args.gallery, device=args.device,
                               progress=True)
         backbone = load_run_backbone(predictor)
         app = create_app(predictor, backbone, top_k=args.top_k,

@@ -1,8 +1,9 @@
 """Prediction with a trained run: backbone features → top-k gallery locations.
 
-A :class:`Predictor` loads a run's weights once, embeds its gallery once (cached in
-the run's ``gallery-cache/``) and then answers any number of requests with one matrix
-product per batch.
+A :class:`Predictor` loads a run's weights once (from a folder, or from the Hugging Face
+Hub as ``hf:OWNER/NAME[@REVISION]``), embeds its gallery once (cached in the run's
+``gallery-cache/``) and then answers any number of requests with one matrix product per
+batch.
 """
 
 from dataclasses import dataclass
@@ -15,10 +16,11 @@ from geovario.allocator import keep_freed_memory
 from geovario.checkpoint import load_weights
 from geovario.distributed import resolve_device
 from geovario.errors import GeovarioError
+from geovario.hub import gallery_cache_dir, resolve_run_dir
 from geovario.inference.gallery import cached_gallery_embeddings, load_gallery, top_k
 from geovario.inference.gallery.retrieval import weighted_mean_on_sphere
 from geovario.models import GeoCLIP
-from geovario.rundir import GALLERY_CACHE_NAME, WEIGHTS_NAME, read_model_config
+from geovario.rundir import WEIGHTS_NAME, read_model_config
 
 
 @dataclass(frozen=True)
@@ -31,19 +33,23 @@ class Prediction:
 
 
 class Predictor:
-    """A trained run, ready to locate backbone features."""
+    """A trained run, ready to locate backbone features.
 
-    def __init__(self, run_dir: str | Path, gallery: str = "geoclip", device: str = "auto",
+    ``run`` is a run directory or ``hf:OWNER/NAME[@REVISION]``, a run on the Hugging Face
+    Hub (downloaded once into the Hugging Face cache; see :mod:`geovario.hub`).
+    """
+
+    def __init__(self, run: str | Path, gallery: str = "geoclip", device: str = "auto",
                  cache: bool = True, progress: bool = False):
         keep_freed_memory()  # gallery and query batches reuse memory instead of faulting it in
-        self.run_dir = Path(run_dir)
+        self.run_dir = resolve_run_dir(run)
         self.model_config = read_model_config(self.run_dir)
         self.device = torch.device(resolve_device(device))
         model = GeoCLIP(self.model_config)
         load_weights(self.run_dir / WEIGHTS_NAME, model, self.model_config.to_dict())
         self.model = model.to(self.device).eval().requires_grad_(False)
         self.gallery = load_gallery(gallery)
-        cache_dir = self.run_dir / GALLERY_CACHE_NAME if cache else None
+        cache_dir = gallery_cache_dir(run) if cache else None
         self.gallery_emb = cached_gallery_embeddings(self.model, self.gallery, cache_dir,
                                                      self.device, progress).to(self.device)
         self.scale = float(self.model.logit_scale.exp())

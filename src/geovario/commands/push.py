@@ -1,0 +1,40 @@
+"""``geovario push``: share a trained run on the Hugging Face Hub, with a model card."""
+
+import argparse
+from pathlib import Path
+
+
+def register(parser: argparse.ArgumentParser) -> None:
+    """Add the ``push`` command."""
+    parser.description = (
+        "Upload what inference needs of a run (weights, config, variogram and its plot, "
+        "evaluation.json if present) and a generated model card to a model repository on "
+        "the Hugging Face Hub; anyone then uses it as hf:OWNER/NAME wherever a run "
+        "directory goes. Log in first with `hf auth login` (or set HF_TOKEN).")
+    parser.add_argument("run_dir", type=Path, help="a trained run directory")
+    parser.add_argument("repo_id", metavar="OWNER/NAME",
+                        help="model repository on the Hub, created if missing")
+    parser.add_argument("--private", action="store_true",
+                        help="create the repository private (an existing one keeps its "
+                        "visibility)")
+    parser.add_argument("--revision", default=None, metavar="BRANCH",
+                        help="branch to push to, created from main if missing (default: main); "
+                        "load it as hf:OWNER/NAME@BRANCH")
+    parser.add_argument("--commit-message", default=None,
+                        help="message of the commit (default: Upload geovario run <name>)")
+    parser.add_argument("--dataset", action="append", default=None, metavar="ID",
+                        help="Hub dataset the run was trained on, for the model card's "
+                        "metadata (repeatable), e.g. osv5m/osv5m")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Push and print where the run is and how to load it."""
+    from geovario.hub import push_run
+
+    commit = push_run(args.run_dir, args.repo_id, private=args.private, revision=args.revision,
+                      commit_message=args.commit_message, datasets=tuple(args.dataset or ()))
+    ref = f"hf:{args.repo_id}" + (f"@{args.revision}" if args.revision else "")
+    print(f"push: {args.run_dir} -> {commit.commit_url}\n"
+          f"push: load it with `geovario predict {ref} IMAGE...` or Predictor({ref!r})")
+    return 0
