@@ -3,9 +3,10 @@
 A run directory holds ``config.json`` (model and training config), ``metrics.jsonl``
 (the training log), ``checkpoint.safetensors`` (the full training state),
 ``model.safetensors`` (the weights inference needs), ``variogram.json`` (the fit the
-loss used), ``gallery-cache/`` (embedded galleries) and, once evaluated,
-``evaluation.json`` and ``predictions.csv``. A run on the Hugging Face Hub also holds
-``variogram.png`` and a model card. Only this module knows the names.
+loss used), ``tensorboard/`` (TensorBoard's view of the log), ``gallery-cache/``
+(embedded galleries) and, once evaluated, ``evaluation.json`` and ``predictions.csv``.
+A run on the Hugging Face Hub also holds ``variogram.png`` and a model card. Only this
+module knows the names.
 """
 
 import json
@@ -23,6 +24,7 @@ LOG_NAME = "metrics.jsonl"
 VARIOGRAM_NAME = "variogram.json"
 VARIOGRAM_PLOT_NAME = "variogram.png"
 MODEL_CARD_NAME = "README.md"
+TENSORBOARD_NAME = "tensorboard"
 GALLERY_CACHE_NAME = "gallery-cache"
 EVALUATION_NAME = "evaluation.json"
 PREDICTIONS_NAME = "predictions.csv"

@@ -18,6 +18,9 @@ from geovario.train import TrainConfig
 from geovario.train.config import AMP_MODES
 
 DEFAULTS = TrainConfig()
+#: ``--tensorboard``: what ``train(tensorboard=...)`` gets for each choice. (Not ``--log``:
+#: torchrun's own parser would take that for an abbreviation of its ``--log-dir``.)
+TENSORBOARD_MODES = {"auto": None, "on": True, "off": False}
 #: Every run setting's default, by argparse dest. The options themselves default to None,
 #: so that ``--resume`` can tell which ones the user gave.
 SETTINGS: dict[str, object] = {}
@@ -48,6 +51,10 @@ def register(parser: argparse.ArgumentParser) -> None:
                         "settings it was started with (--epochs N extends it to N epochs; "
                         "other settings are refused)")
     parser.add_argument("--store", type=Path, help="training feature store")
+    parser.add_argument("--tensorboard", choices=list(TENSORBOARD_MODES), default="auto",
+                        help="also draw metrics.jsonl as TensorBoard logs in RUN_DIR/tensorboard "
+                        "(`tensorboard --logdir RUN_DIR`); auto: when the tensorboard package "
+                        "is installed (default: auto)")
     add_training_arguments(parser)
     _setting(parser, "--loss", DEFAULTS.loss, "contrastive loss", choices=sorted(LOSSES))
     group = parser.add_argument_group("semivariogram loss (--loss semivariogram)")
@@ -189,10 +196,12 @@ def run(args: argparse.Namespace) -> int:
                 raise GeovarioError(f"--resume keeps the settings in {args.out}/config.json; "
                                     f"{', '.join(refused)} would change them (only --epochs "
                                     "extends a run; start another --out to change more)")
-            summary = train(args.out, resume=True, epochs=args.epochs, progress=not args.quiet)
+            summary = train(args.out, resume=True, epochs=args.epochs, progress=not args.quiet,
+                            tensorboard=TENSORBOARD_MODES[args.tensorboard])
         else:
             model, config = configs_from_args(args, args.store)
-            summary = train(args.out, model, config, progress=not args.quiet)
+            summary = train(args.out, model, config, progress=not args.quiet,
+                            tensorboard=TENSORBOARD_MODES[args.tensorboard])
         if distributed.rank() == 0:
             print(json.dumps(summary))
     finally:

@@ -1,8 +1,9 @@
 """The training loop on a feature store: resumable, and the same under torchrun.
 
 It writes a run directory (:mod:`geovario.rundir`): the config, ``metrics.jsonl`` (loss,
-learning rate and samples/s every few steps; one line per epoch), the full training state
-every ``checkpoint_every`` steps and at each epoch's end, and the weights for inference.
+learning rate, logit scale, the loss's own statistics and samples/s every few steps; one
+line per epoch) and its TensorBoard view, the full training state every
+``checkpoint_every`` steps and at each epoch's end, and the weights for inference.
 """
 
 import json
@@ -39,6 +40,7 @@ from geovario.train.data import StoreBatches, split_rows
 from geovario.train.refit import VariogramRefitter
 from geovario.train.runlog import RunLog
 from geovario.train.step import contrastive_step
+from geovario.train.tensorboard import TensorBoardLog, tensorboard_wanted
 from geovario.variogram.fitted import FittedVariogram
 
 
@@ -54,16 +56,19 @@ def read_run_config(run_dir: Path) -> tuple[ModelConfig, TrainConfig]:
 
 def train(run_dir: str | Path, model_config: ModelConfig | None = None,
           config: TrainConfig | None = None, *, resume: bool = False,
-          epochs: int | None = None, progress: bool = True) -> dict:
+          epochs: int | None = None, progress: bool = True,
+          tensorboard: bool | None = None) -> dict:
     """Train (or, with ``resume``, continue) a run; returns the last epoch's summary.
 
     ``epochs`` with ``resume`` extends a finished or interrupted run to that many epochs
     (the learning-rate schedule depends only on the epoch number, so nothing else moves).
+    ``tensorboard`` draws the log in ``RUN_DIR/tensorboard/`` as well (None: when the
+    package is installed).
 
     Raises:
         GeovarioError: for a run directory that already holds a run (without ``resume``),
-            a store whose feature dimension differs from the model's, or a checkpoint
-            of another model.
+            a store whose feature dimension differs from the model's, a checkpoint of
+            another model, or ``tensorboard=True`` without the tensorboard package.
     """
     run_dir = Path(run_dir)
     if resume:
@@ -78,6 +83,7 @@ def train(run_dir: str | Path, model_config: ModelConfig | None = None,
     _, device = distributed.init_distributed(distributed.resolve_device(config.device))
     rank, world = distributed.rank(), distributed.world_size()
     main = rank == 0
+    board = main and tensorboard_wanted(tensorboard)  # refused before anything is written
     torch.manual_seed(config.seed)
     store = open_store(config.train_store)
     if store.dim != model_config.feature_dim:
@@ -114,10 +120,13 @@ def train(run_dir: str | Path, model_config: ModelConfig | None = None,
     if refitter is not None and position["step"] == 0:
         refitter.refit(model, loss_fn, 0, device, smoothing=1.0)
     network = DistributedDataParallel(model) if world > 1 else model
-    log = RunLog(run_dir / LOG_NAME, enabled=main)
+    log = RunLog(run_dir / LOG_NAME, enabled=main,
+                 mirror=TensorBoardLog(run_dir, position["step"]) if board else None)
     log.rewind(position["step"])
     if position["step"] == 0 and loss_fn.settings():
         log.write({"step": 0, "kind": "loss", "loss": config.loss, **loss_fn.settings()})
+        if board and config.loss == "semivariogram":
+            log.mirror.add_variogram(loss_fn.variogram)
         if progress and main:
             print(f"train: {config.loss} loss {json.dumps(loss_fn.settings())}",
                   file=sys.stderr)
@@ -157,6 +166,7 @@ def train(run_dir: str | Path, model_config: ModelConfig | None = None,
             if step % config.log_every == 0:
                 elapsed = time.perf_counter() - tick
                 log.write({"step": step, "epoch": epoch, "loss": loss, "lr": lr,
+                           "logit_scale": model.logit_scale.detach().exp().item(),
                            "samples_per_s": seen / max(elapsed, 1e-9),
                            **{k: float(v) for k, v in loss_fn.last_stats.items()}})
                 tick, seen = time.perf_counter(), 0
@@ -171,6 +181,7 @@ def train(run_dir: str | Path, model_config: ModelConfig | None = None,
         if main:
             save_weights(run_dir / WEIGHTS_NAME, model, model_config.to_dict())
         checkpoint(epoch + 1, 0, step)
+    log.close()
     return summary
 
 

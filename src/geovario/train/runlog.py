@@ -3,13 +3,21 @@
 import json
 from pathlib import Path
 
+from geovario.train.tensorboard import TensorBoardLog
+
 
 class RunLog:
-    """Append-only JSONL log of steps and epochs; only rank 0 writes."""
+    """Append-only JSONL log of steps and epochs; only rank 0 writes.
 
-    def __init__(self, path: Path, enabled: bool = True):
+    ``mirror`` (a :class:`~geovario.train.tensorboard.TensorBoardLog`) gets every record
+    written too, so other views of the run never disagree with this file.
+    """
+
+    def __init__(self, path: Path, enabled: bool = True,
+                 mirror: TensorBoardLog | None = None):
         self.path = Path(path)
         self.enabled = enabled
+        self.mirror = mirror
 
     def rewind(self, global_step: int) -> None:
         """Drop lines logged after ``global_step`` (work the resumed run will redo)."""
@@ -27,6 +35,13 @@ class RunLog:
             return
         with self.path.open("a") as handle:
             handle.write(json.dumps(record) + "\n")
+        if self.mirror is not None:
+            self.mirror.write(record)
+
+    def close(self) -> None:
+        """Close the mirror, if any (the JSONL file is closed after every write)."""
+        if self.mirror is not None:
+            self.mirror.close()
 
     def read(self) -> list[dict]:
         """All records (for reports and tests)."""
