@@ -4,6 +4,7 @@ import argparse
 from pathlib import Path
 
 from geovario.commands.metrics import format_table, to_json
+from geovario.commands.options import add_device
 
 
 def register(parser: argparse.ArgumentParser) -> None:
@@ -22,7 +23,7 @@ def register(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--predictions", type=Path, default=None,
                         help="per-image CSV (default RUN/predictions-<store name>.csv, or in "
                         "the current folder for a run on the Hub)")
-    parser.add_argument("--device", default="auto")
+    add_device(parser, "the model and the gallery")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.set_defaults(func=run)
 

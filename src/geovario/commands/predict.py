@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
+from geovario.commands.options import add_device
 from geovario.errors import GeovarioError
 
 
@@ -24,11 +25,12 @@ def register(parser: argparse.ArgumentParser) -> None:
                         help="feature store holding the images (instead of image files)")
     parser.add_argument("--ids", default=None,
                         help="with --store: comma-separated image ids (default: every image)")
-    parser.add_argument("--top-k", type=int, default=5)
+    parser.add_argument("--top-k", type=int, default=5,
+                        help="candidates per image, best first, each with its probability")
     parser.add_argument("--gallery", default="geoclip",
                         help="geoclip (published 100K), store:DIR, or a CSV of coordinates")
     parser.add_argument("--batch-size", type=int, default=16, help="images embedded at once")
-    parser.add_argument("--device", default="auto")
+    add_device(parser, "the backbone and the model")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.set_defaults(func=run)
 

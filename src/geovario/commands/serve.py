@@ -3,6 +3,7 @@
 import argparse
 import sys
 
+from geovario.commands.options import add_device
 from geovario.errors import GeovarioError
 
 
@@ -16,14 +17,15 @@ def register(parser: argparse.ArgumentParser) -> None:
         "is trusted.")
     parser.add_argument("run", metavar="RUN",
                         help="run directory, or hf:OWNER/NAME[@REVISION] on the Hugging Face Hub")
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument("--host", default="127.0.0.1",
+                        help="address to listen on (0.0.0.0: every interface)")
+    parser.add_argument("--port", type=int, default=8000, help="port to listen on (0: any free)")
     parser.add_argument("--gallery", default="geoclip",
                         help="geoclip (published 100K), store:DIR, or a CSV of coordinates")
     parser.add_argument("--top-k", type=int, default=5, help="guesses per photo by default")
     parser.add_argument("--max-upload-mb", type=float, default=10.0,
                         help="largest accepted photo; larger uploads get 413")
-    parser.add_argument("--device", default="auto")
+    add_device(parser, "the backbone and the model")
     parser.set_defaults(func=run)
 
 
