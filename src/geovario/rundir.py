@@ -63,8 +63,13 @@ def _section(run_dir: str | Path, name: str) -> dict:
     return section
 
 
-def write_config(run_dir: str | Path, model_config: ModelConfig, train: dict) -> None:
-    """Write a run's ``config.json`` (the training config as a plain dict)."""
+def write_config(run_dir: str | Path, model_config: ModelConfig, train: dict,
+                 **facts) -> None:
+    """Write a run's ``config.json``: the training config, and facts about how it ran.
+
+    ``train`` is the training config as a plain dict; ``facts`` are top-level keys such
+    as ``world_size`` and ``global_batch_size``.
+    """
     write_json_atomic(Path(run_dir) / CONFIG_NAME, {"geovario_version": __version__,
                                                     "model": model_config.to_dict(),
-                                                    "train": train})
+                                                    "train": train, **facts})

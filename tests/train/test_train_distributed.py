@@ -1,5 +1,6 @@
 """torchrun on the CPU (gloo): two ranks × B/2 must equal one rank × B."""
 
+import json
 import os
 import subprocess
 import sys
@@ -49,3 +50,5 @@ def test_train_command_runs_under_torchrun(tmp_path):
         tmp_path)
     assert (tmp_path / "two" / "model.safetensors").is_file()
     assert (tmp_path / "two" / "checkpoint.safetensors").is_file()
+    saved = json.loads((tmp_path / "two" / "config.json").read_text())
+    assert (saved["world_size"], saved["global_batch_size"]) == (2, 64)

@@ -1,5 +1,6 @@
 import json
 
+import numpy as np
 import pytest
 import torch
 from safetensors.torch import load_file
@@ -8,7 +9,9 @@ from tests.train.synthetic_testdata import make_store
 from geovario.checkpoint import load_weights
 from geovario.errors import GeovarioError
 from geovario.models import GeoCLIP, ModelConfig
+from geovario.store import open_store
 from geovario.train import TrainConfig, train
+from geovario.train.data import StoreBatches
 
 SMALL = dict(backbone="synthetic", feature_dim=32, init="scratch", sigmas=(1.0, 16.0),
              hidden=128, frequencies=32)
@@ -102,9 +105,32 @@ def test_bad_runs_and_configs(store, tmp_path):
         train(tmp_path / "empty", resume=True)
     with pytest.raises(GeovarioError, match="train: batch_size must be >= 2"):
         TrainConfig(batch_size=1)
-    with pytest.raises(GeovarioError, match="fewer than one batch of 2048"):
+    with pytest.raises(GeovarioError, match=r"fewer than one global batch of 2048 \(1 "
+                                            r"process\(es\) × 2048\)"):
         train(tmp_path / "run3", ModelConfig(**SMALL), config(store, batch_size=2048),
               progress=False)
+
+
+def test_batches_are_per_process_and_make_the_same_global_batches(store):
+    features = open_store(store)
+    rows = np.arange(len(features))
+    one = StoreBatches(features, rows, 64, seed=3)
+    ranks = [StoreBatches(features, rows, 16, seed=3, rank=r, world_size=4) for r in range(4)]
+    assert one.global_size == ranks[0].global_size == 64 and len(one) == len(ranks[0])
+    for whole, *parts in zip(one.epoch(1), *(r.epoch(1) for r in ranks), strict=True):
+        np.testing.assert_array_equal(whole.rows, np.concatenate([p.rows for p in parts]))
+
+
+def test_the_run_records_its_global_batch_and_resumes_only_with_as_many_processes(store,
+                                                                                 tmp_path):
+    train(tmp_path / "run", ModelConfig(**SMALL), config(store, epochs=1), progress=False)
+    saved = json.loads((tmp_path / "run" / "config.json").read_text())
+    assert (saved["world_size"], saved["global_batch_size"]) == (1, 64)
+    saved["world_size"] = 2
+    (tmp_path / "run" / "config.json").write_text(json.dumps(saved))
+    with pytest.raises(GeovarioError, match=r"trained by 2 process\(es\) \(global batch "
+                                            r"128\); resume it with the same number, not 1"):
+        train(tmp_path / "run", resume=True, epochs=2, progress=False)
 
 
 def test_semivariogram_loss_with_refits_resumes_exactly(store, tmp_path):

@@ -94,8 +94,9 @@ def add_loss_arguments(group) -> None:
 def add_training_arguments(parser: argparse.ArgumentParser) -> None:
     """Options shared by ``train`` and ``ablate``: optimisation, queue, noise, model."""
     _setting(parser, "--epochs", DEFAULTS.epochs, "training epochs", type=int)
-    _setting(parser, "--batch-size", DEFAULTS.batch_size, "global batch size, split over "
-             "torchrun's processes", type=int)
+    _setting(parser, "--batch-size", DEFAULTS.batch_size, "batch size per process (per "
+             "device); under torchrun the global batch is this × the number of processes",
+             type=int)
     _setting(parser, "--lr", DEFAULTS.lr, "Adam's learning rate", type=float)
     _setting(parser, "--weight-decay", DEFAULTS.weight_decay, "Adam's weight decay", type=float)
     _setting(parser, "--lr-decay", DEFAULTS.lr_decay, "learning-rate factor per epoch",

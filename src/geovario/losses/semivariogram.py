@@ -47,7 +47,6 @@ from geovario.variogram.fitted import FittedVariogram
 FALSE_NEGATIVE_MODES = ("downweight", "soft-positive", "none")
 RULES = ("abstract", "prototype")
 SCALES = ("sill", "spread")
-FEATURE_SPACES = ("backbone", "head")
 #: Far pairs count as hard negatives only when they look more alike than expected by
 #: more than this many per-lag spreads of d (see benchmarks/RESULTS.md for the choice).
 DEFAULT_HARD_MARGIN = 1.0
@@ -63,16 +62,13 @@ class SemivariogramContrastiveLoss(ContrastiveLoss):
                  max_weight: float = 3.0, hard_margin: float = DEFAULT_HARD_MARGIN,
                  false_negatives: str = "downweight",
                  false_strength: float = 1.0, rule: str = "abstract",
-                 residual_scale: str = "sill", feature_space: str = "backbone"):
+                 residual_scale: str = "sill"):
         super().__init__()
         if false_negatives not in FALSE_NEGATIVE_MODES:
             raise GeovarioError(f"loss: false_negatives must be one of "
                                 f"{', '.join(FALSE_NEGATIVE_MODES)}, got {false_negatives!r}")
         if rule not in RULES:
             raise GeovarioError(f"loss: rule must be one of {', '.join(RULES)}, got {rule!r}")
-        if feature_space not in FEATURE_SPACES:
-            raise GeovarioError(f"loss: feature_space must be one of "
-                                f"{', '.join(FEATURE_SPACES)}, got {feature_space!r}")
         if residual_scale not in SCALES:
             raise GeovarioError(f"loss: residual_scale must be one of {', '.join(SCALES)}, "
                                 f"got {residual_scale!r}")
@@ -90,9 +86,6 @@ class SemivariogramContrastiveLoss(ContrastiveLoss):
         self.hard_margin = hard_margin
         self.false_negatives, self.false_strength = false_negatives, false_strength
         self.rule, self.residual_scale = rule, residual_scale
-        #: "backbone": d compares frozen-backbone features (the variogram's space);
-        #: "head": the training loop passes image-head embeddings (refitted variogram).
-        self.feature_space = feature_space
         self.set_variogram(variogram)
 
     def set_variogram(self, variogram: FittedVariogram) -> None:

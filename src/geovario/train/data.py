@@ -32,30 +32,32 @@ class Batch:
 
 
 class StoreBatches:
-    """Global batches of ``batch_size`` rows (the last partial batch is dropped)."""
+    """Global batches of ``batch_size`` rows per process (the last partial batch is dropped).
+
+    Process ``rank`` takes its slice of each global batch of ``batch_size × world_size``
+    rows, so one process with batch B × W sees the same batches as W processes with B.
+    """
 
     def __init__(self, store: FeatureStore, rows: np.ndarray, batch_size: int, seed: int,
                  rank: int = 0, world_size: int = 1):
-        if batch_size % world_size:
-            raise GeovarioError(f"train: batch_size {batch_size} must divide evenly over "
-                                f"{world_size} processes")
-        if len(rows) < batch_size:
+        self.global_size = batch_size * world_size
+        if len(rows) < self.global_size:
             raise GeovarioError(f"train: {store.path} has {len(rows)} training rows, fewer than "
-                                f"one batch of {batch_size}")
-        self.store, self.rows, self.batch_size, self.seed = store, rows, batch_size, seed
-        self.rank, self.world_size = rank, world_size
-        self.local_size = batch_size // world_size
+                                f"one global batch of {self.global_size} ({world_size} "
+                                f"process(es) × {batch_size})")
+        self.store, self.rows, self.seed = store, rows, seed
+        self.rank, self.local_size = rank, batch_size
         self.coords = torch.from_numpy(store.coords.astype(np.float32))
 
     def __len__(self) -> int:
-        return len(self.rows) // self.batch_size
+        return len(self.rows) // self.global_size
 
     def epoch(self, epoch: int, start: int = 0) -> Iterator[Batch]:
         """Batches of ``epoch`` from batch number ``start`` on."""
         generator = np.random.default_rng([self.seed, epoch])
         order = self.rows[generator.permutation(len(self.rows))]
         for b in range(start, len(self)):
-            first = b * self.batch_size + self.rank * self.local_size
+            first = b * self.global_size + self.rank * self.local_size
             rows = order[first:first + self.local_size]
             yield self.load(rows)
 

@@ -30,6 +30,7 @@ from geovario.rundir import (
     LOG_NAME,
     VARIOGRAM_NAME,
     WEIGHTS_NAME,
+    read_config,
     read_model_config,
     read_train_section,
     write_config,
@@ -60,6 +61,8 @@ def train(run_dir: str | Path, model_config: ModelConfig | None = None,
           tensorboard: bool | None = None) -> dict:
     """Train (or, with ``resume``, continue) a run; returns the last epoch's summary.
 
+    ``config.batch_size`` is per process (per device), as in open_clip and timm: under
+    torchrun the global batch is ``batch_size`` × world size, recorded in the run's config.
     ``epochs`` with ``resume`` extends a finished or interrupted run to that many epochs
     (the learning-rate schedule depends only on the epoch number, so nothing else moves).
     ``tensorboard`` draws the log in ``RUN_DIR/tensorboard/`` as well (None: when the
@@ -67,122 +70,167 @@ def train(run_dir: str | Path, model_config: ModelConfig | None = None,
 
     Raises:
         GeovarioError: for a run directory that already holds a run (without ``resume``),
-            a store whose feature dimension differs from the model's, a checkpoint of
-            another model, or ``tensorboard=True`` without the tensorboard package.
+            a resume with another number of processes, a store whose feature dimension
+            differs from the model's, a checkpoint of another model, or
+            ``tensorboard=True`` without the tensorboard package.
     """
     run_dir = Path(run_dir)
     if resume:
         model_config, config = read_run_config(run_dir)
-        if epochs is not None and epochs != config.epochs:
+        if epochs is not None:
             config = replace(config, epochs=epochs)
-            if distributed.rank() == 0:
-                write_run_config(run_dir, model_config, config)
     elif (run_dir / CONFIG_NAME).exists():
         raise GeovarioError(f"{run_dir}: already holds a run; resume it with --resume or "
                             "choose another directory")
-    _, device = distributed.init_distributed(distributed.resolve_device(config.device))
-    rank, world = distributed.rank(), distributed.world_size()
-    main = rank == 0
-    board = main and tensorboard_wanted(tensorboard)  # refused before anything is written
-    torch.manual_seed(config.seed)
-    store = open_store(config.train_store)
-    if store.dim != model_config.feature_dim:
-        raise GeovarioError(f"train: {store.path} holds {store.dim}-d features, the model "
-                            f"expects feature_dim={model_config.feature_dim}")
-    if config.loss == "semivariogram" and "variogram" not in config.loss_options:
-        config = replace(config, loss_options={**config.loss_options, "variogram": str(
-            fit_run_variogram(run_dir, store, config.seed, progress and main))})
-    train_rows, val_rows = split_rows(len(store), config.val_fraction, config.seed)
-    batches = StoreBatches(store, train_rows, config.batch_size, config.seed, rank, world)
+    session = Training(run_dir, model_config, config, progress=progress,
+                       tensorboard=tensorboard)
+    session.resume() if resume else session.start()
+    return session.run_epochs()
 
-    model = build_model(model_config).to(device)
-    options = dict(config.loss_options)
-    if config.refit_every:
-        options["feature_space"] = "head"
-    loss_fn = build_loss(config.loss, **options).to(device)
-    refitter = VariogramRefitter(store, train_rows, every=config.refit_every,
-                                 smoothing=config.refit_smoothing, sample=config.refit_sample,
-                                 seed=config.seed) if config.refit_every else None
-    track = loss_fn.needs_features
-    queue = SampleQueue(config.queue_size, store.dim if track else 0).to(device)
-    optimizer = torch.optim.Adam(model.parameters(), lr=config.lr,
-                                 weight_decay=config.weight_decay)
-    generator = torch.Generator().manual_seed(config.seed + 1)
-    position = {"epoch": 0, "batch": 0, "step": 0}
-    if resume and (run_dir / CHECKPOINT_NAME).exists():
-        position = load_training_state(run_dir / CHECKPOINT_NAME, model=model, queue=queue,
-                                       optimizer=optimizer, generator=generator,
-                                       model_config=model_config.to_dict())
-        if "variogram" in position:
-            loss_fn.set_variogram(FittedVariogram.from_dict(position["variogram"]))
-    elif main:
-        write_run_config(run_dir, model_config, config)
-    if refitter is not None and position["step"] == 0:
-        refitter.refit(model, loss_fn, 0, device, smoothing=1.0)
-    network = DistributedDataParallel(model) if world > 1 else model
-    log = RunLog(run_dir / LOG_NAME, enabled=main,
-                 mirror=TensorBoardLog(run_dir, position["step"]) if board else None)
-    log.rewind(position["step"])
-    if position["step"] == 0 and loss_fn.settings():
-        log.write({"step": 0, "kind": "loss", "loss": config.loss, **loss_fn.settings()})
-        if board and config.loss == "semivariogram":
-            log.mirror.add_variogram(loss_fn.variogram)
-        if progress and main:
-            print(f"train: {config.loss} loss {json.dumps(loss_fn.settings())}",
-                  file=sys.stderr)
 
-    def checkpoint(epoch: int, batch: int, step: int) -> None:
-        if main:
-            save_training_state(run_dir / CHECKPOINT_NAME, model=model, queue=queue,
-                                optimizer=optimizer, generator=generator,
+class Training:
+    """One training run: set up from the configs, then started or resumed, then run."""
+
+    def __init__(self, run_dir: Path, model_config: ModelConfig, config: TrainConfig, *,
+                 progress: bool, tensorboard: bool | None):
+        _, self.device = distributed.init_distributed(distributed.resolve_device(config.device))
+        self.rank, self.world = distributed.rank(), distributed.world_size()
+        self.main = self.rank == 0
+        self.board = self.main and tensorboard_wanted(tensorboard)  # refused before writing
+        self.run_dir, self.model_config, self.progress = run_dir, model_config, progress
+        torch.manual_seed(config.seed)
+        self.store = open_store(config.train_store)
+        if self.store.dim != model_config.feature_dim:
+            raise GeovarioError(f"train: {self.store.path} holds {self.store.dim}-d features, "
+                                f"the model expects feature_dim={model_config.feature_dim}")
+        if config.loss == "semivariogram" and "variogram" not in config.loss_options:
+            config = replace(config, loss_options={**config.loss_options, "variogram": str(
+                fit_run_variogram(run_dir, self.store, config.seed, progress and self.main))})
+        self.config = config
+        train_rows, self.val_rows = split_rows(len(self.store), config.val_fraction, config.seed)
+        self.batches = StoreBatches(self.store, train_rows, config.batch_size, config.seed,
+                                    self.rank, self.world)
+        self.model = build_model(model_config).to(self.device)
+        self.loss_fn = build_loss(config.loss, **config.loss_options).to(self.device)
+        #: A refitted variogram describes image-head embeddings, so the loss compares those.
+        self.feature_space = "head" if config.refit_every else "backbone"
+        self.refitter = VariogramRefitter(
+            self.store, train_rows, every=config.refit_every, smoothing=config.refit_smoothing,
+            sample=config.refit_sample, seed=config.seed) if config.refit_every else None
+        features = self.store.dim if self.loss_fn.needs_features else 0
+        self.queue = SampleQueue(config.queue_size, features).to(self.device)
+        self.optimizer = torch.optim.Adam(self.model.parameters(), lr=config.lr,
+                                          weight_decay=config.weight_decay)
+        self.generator = torch.Generator().manual_seed(config.seed + 1)
+        self.position = {"epoch": 0, "batch": 0, "step": 0}
+
+    def start(self) -> None:
+        """A new run: write its config, fit the first head-space variogram if refitting."""
+        if self.main:
+            write_run_config(self.run_dir, self.model_config, self.config, self.world)
+        if self.refitter is not None:
+            self.refitter.refit(self.model, self.loss_fn, 0, self.device, smoothing=1.0)
+
+    def resume(self) -> None:
+        """Load the checkpoint (if any): weights, queue, optimizer, noise and position.
+
+        Raises:
+            GeovarioError: "<run>: trained by N processes ..." for another world size,
+                since the global batch (and so every step) would differ.
+        """
+        saved = read_world_size(self.run_dir)
+        if saved != self.world:
+            raise GeovarioError(f"{self.run_dir}: trained by {saved} process(es) (global "
+                                f"batch {saved * self.config.batch_size}); resume it with "
+                                f"the same number, not {self.world}")
+        if self.main:  # --epochs may have changed
+            write_run_config(self.run_dir, self.model_config, self.config, self.world)
+        path = self.run_dir / CHECKPOINT_NAME
+        if not path.exists():
+            return self.start()
+        self.position = load_training_state(
+            path, model=self.model, queue=self.queue, optimizer=self.optimizer,
+            generator=self.generator, model_config=self.model_config.to_dict())
+        if "variogram" in self.position:
+            self.loss_fn.set_variogram(FittedVariogram.from_dict(self.position["variogram"]))
+
+    def checkpoint(self, epoch: int, batch: int, step: int) -> None:
+        """Save the full training state (rank 0), then let every rank go on."""
+        if self.main:
+            save_training_state(self.run_dir / CHECKPOINT_NAME, model=self.model,
+                                queue=self.queue, optimizer=self.optimizer,
+                                generator=self.generator,
                                 position={"epoch": epoch, "batch": batch, "step": step,
-                                          **_loss_state(loss_fn, refitter)},
-                                model_config=model_config.to_dict())
+                                          **_loss_state(self.loss_fn, self.refitter)},
+                                model_config=self.model_config.to_dict())
         distributed.barrier()
 
-    summary: dict = {}
-    step = position["step"]
-    for epoch in range(position["epoch"], config.epochs):
-        start = position["batch"] if epoch == position["epoch"] else 0
-        lr = config.lr_at_epoch(epoch)
-        for group in optimizer.param_groups:
-            group["lr"] = lr
-        bar = tqdm(total=len(batches), initial=start, desc=f"epoch {epoch + 1}/{config.epochs}",
-                   unit="batch", disable=not (progress and main))
-        losses, tick, seen = [], time.perf_counter(), 0
-        for index, batch in enumerate(batches.epoch(epoch, start), start=start):
-            out = contrastive_step(network, queue, loss_fn, batch, config, generator, device)
-            optimizer.zero_grad(set_to_none=True)
-            out.loss.backward()
-            optimizer.step()
-            step += 1
-            if refitter is not None and refitter.due(step):
-                refitter.refit(model, loss_fn, step, device)
-            loss = float(distributed.all_gather(out.loss.detach().reshape(1)).mean())
-            losses.append(loss)
-            seen += config.batch_size
-            bar.update(1)
-            bar.set_postfix(loss=f"{loss:.4f}")
-            if step % config.log_every == 0:
-                elapsed = time.perf_counter() - tick
-                log.write({"step": step, "epoch": epoch, "loss": loss, "lr": lr,
-                           "logit_scale": model.logit_scale.detach().exp().item(),
-                           "samples_per_s": seen / max(elapsed, 1e-9),
-                           **{k: float(v) for k, v in loss_fn.last_stats.items()}})
-                tick, seen = time.perf_counter(), 0
-            if step % config.checkpoint_every == 0 and index + 1 < len(batches):
-                checkpoint(epoch, index + 1, step)
-        bar.close()
-        summary = {"step": step, "epoch": epoch, "kind": "epoch", "lr": lr,
-                   "train_loss": float(np.mean(losses)) if losses else None}
-        if len(val_rows) and main:
-            summary.update(validate(model, store, val_rows, config.batch_size, device))
-        log.write(summary)
-        if main:
-            save_weights(run_dir / WEIGHTS_NAME, model, model_config.to_dict())
-        checkpoint(epoch + 1, 0, step)
-    log.close()
-    return summary
+    def open_log(self) -> RunLog:
+        """The run's log from the resumed step on, with the loss's settings at step 0."""
+        step = self.position["step"]
+        log = RunLog(self.run_dir / LOG_NAME, enabled=self.main,
+                     mirror=TensorBoardLog(self.run_dir, step) if self.board else None)
+        log.rewind(step)
+        settings = self.loss_fn.settings()
+        if step == 0 and settings:
+            log.write({"step": 0, "kind": "loss", "loss": self.config.loss, **settings})
+            if self.board and self.config.loss == "semivariogram":
+                log.mirror.add_variogram(self.loss_fn.variogram)
+            if self.progress and self.main:
+                print(f"train: {self.config.loss} loss {json.dumps(settings)}", file=sys.stderr)
+        return log
+
+    def run_epochs(self) -> dict:
+        """Train from the current position to the last epoch; the last epoch's summary."""
+        config, batches, model = self.config, self.batches, self.model
+        network = DistributedDataParallel(model) if self.world > 1 else model
+        log = self.open_log()
+        summary: dict = {}
+        step = self.position["step"]
+        for epoch in range(self.position["epoch"], config.epochs):
+            start = self.position["batch"] if epoch == self.position["epoch"] else 0
+            lr = config.lr_at_epoch(epoch)
+            for group in self.optimizer.param_groups:
+                group["lr"] = lr
+            bar = tqdm(total=len(batches), initial=start, unit="batch",
+                       desc=f"epoch {epoch + 1}/{config.epochs}",
+                       disable=not (self.progress and self.main))
+            losses, tick, seen = [], time.perf_counter(), 0
+            for index, batch in enumerate(batches.epoch(epoch, start), start=start):
+                out = contrastive_step(network, self.queue, self.loss_fn, batch, config,
+                                       self.generator, self.device, self.feature_space)
+                self.optimizer.zero_grad(set_to_none=True)
+                out.loss.backward()
+                self.optimizer.step()
+                step += 1
+                if self.refitter is not None and self.refitter.due(step):
+                    self.refitter.refit(model, self.loss_fn, step, self.device)
+                loss = float(distributed.all_gather(out.loss.detach().reshape(1)).mean())
+                losses.append(loss)
+                seen += batches.global_size
+                bar.update(1)
+                bar.set_postfix(loss=f"{loss:.4f}")
+                if step % config.log_every == 0:
+                    elapsed = time.perf_counter() - tick
+                    log.write({"step": step, "epoch": epoch, "loss": loss, "lr": lr,
+                               "logit_scale": model.logit_scale.detach().exp().item(),
+                               "samples_per_s": seen / max(elapsed, 1e-9),
+                               **{k: float(v) for k, v in self.loss_fn.last_stats.items()}})
+                    tick, seen = time.perf_counter(), 0
+                if step % config.checkpoint_every == 0 and index + 1 < len(batches):
+                    self.checkpoint(epoch, index + 1, step)
+            bar.close()
+            summary = {"step": step, "epoch": epoch, "kind": "epoch", "lr": lr,
+                       "train_loss": float(np.mean(losses)) if losses else None}
+            if len(self.val_rows) and self.main:
+                summary.update(validate(model, self.store, self.val_rows, config.batch_size,
+                                        self.device))
+            log.write(summary)
+            if self.main:
+                save_weights(self.run_dir / WEIGHTS_NAME, model, self.model_config.to_dict())
+            self.checkpoint(epoch + 1, 0, step)
+        log.close()
+        return summary
 
 
 def _loss_state(loss_fn, refitter) -> dict:
@@ -201,9 +249,16 @@ def fit_run_variogram(run_dir: Path, store, seed: int, progress: bool) -> Path:
     return path
 
 
-def write_run_config(run_dir: Path, model_config: ModelConfig, config: TrainConfig) -> None:
-    """Write a run directory's config (read back by :func:`read_run_config`)."""
-    write_config(run_dir, model_config, config.to_dict())
+def write_run_config(run_dir: Path, model_config: ModelConfig, config: TrainConfig,
+                     world_size: int = 1) -> None:
+    """Write a run's config (read by :func:`read_run_config`) and its global batch."""
+    write_config(run_dir, model_config, config.to_dict(), world_size=world_size,
+                 global_batch_size=config.batch_size * world_size)
+
+
+def read_world_size(run_dir: Path) -> int:
+    """How many processes trained the run (1 for runs written before it was recorded)."""
+    return int(read_config(run_dir).get("world_size", 1))
 
 
 @torch.no_grad()

@@ -30,11 +30,12 @@ class StepOutput:
 
 def contrastive_step(model: torch.nn.Module, queue: SampleQueue, loss_fn: torch.nn.Module,
                      batch: Batch, config: TrainConfig, generator: torch.Generator,
-                     device: torch.device) -> StepOutput:
+                     device: torch.device, feature_space: str = "backbone") -> StepOutput:
     """Forward pass and loss for one batch; enqueues the batch afterwards (as GeoCLIP).
 
     Backbone features travel with the candidates when the loss asks for them
-    (``loss_fn.needs_features``).
+    (``loss_fn.needs_features``); with ``feature_space="head"`` the loss sees them
+    through the current image head instead (the space of a refitted variogram).
     """
     rank, world_size = distributed.rank(), distributed.world_size()
     features = batch.features.to(device, non_blocking=True)
@@ -71,7 +72,7 @@ def contrastive_step(model: torch.nn.Module, queue: SampleQueue, loss_fn: torch.
                             if track else None),
         queue_full=queue.is_full,
     )
-    if getattr(loss_fn, "feature_space", "backbone") == "head":
+    if track and feature_space == "head":
         head = getattr(model, "module", model).image_head
         with torch.no_grad():
             inputs.anchor_features = head(inputs.anchor_features).float()
