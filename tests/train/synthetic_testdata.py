@@ -3,7 +3,9 @@
 import numpy as np
 
 from geovario.geo import uniform_sphere_points
+from geovario.models import ModelConfig
 from geovario.store import StoreWriter
+from geovario.train import TrainConfig
 
 sphere_points = uniform_sphere_points
 
@@ -52,3 +54,17 @@ def make_clustered_store(path, clusters: int, per_cluster: int, dim: int = 32,
     with StoreWriter(path, backbone="synthetic", dim=dim) as writer:
         writer.append([f"c{i}" for i in range(len(coords))], coords, features)
     return coords, features
+
+
+def small_model(**overrides) -> ModelConfig:
+    """A GeoCLIP small enough to train in seconds on the synthetic stores' 32-d features."""
+    return ModelConfig(**{**dict(backbone="synthetic", feature_dim=32, init="scratch",
+                                 sigmas=(1.0, 16.0), hidden=128, frequencies=32), **overrides})
+
+
+def small_config(store, **overrides) -> TrainConfig:
+    """Training settings for :func:`small_model` on ``store``, logging every step."""
+    return TrainConfig(**{**dict(train_store=str(store), epochs=2, batch_size=64,
+                                 queue_size=256, lr=1e-3, log_every=1, checkpoint_every=5,
+                                 seed=3), **overrides})
+

@@ -8,31 +8,22 @@ from pathlib import Path
 
 import pytest
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
-from tests.train.synthetic_testdata import make_store
+from tests.train.synthetic_testdata import small_config, small_model
 
 import geovario.train.loop as loop
 from geovario.cli import main
 from geovario.errors import GeovarioError
-from geovario.models import ModelConfig
-from geovario.train import TrainConfig, train
+from geovario.train import train
 from geovario.train.tensorboard import _hint_once
 
 ROOT = Path(__file__).resolve().parents[2]
-SMALL = dict(backbone="synthetic", feature_dim=32, init="scratch", sigmas=(1.0, 16.0),
-             hidden=64, frequencies=16)
-
-
-@pytest.fixture(scope="module")
-def store(tmp_path_factory):
-    path = tmp_path_factory.mktemp("stores") / "train"
-    make_store(path, n=320)
-    return path
+MODEL = small_model(hidden=64, frequencies=16)
+STORE_ROWS = 320  # the rows of the module's synthetic store (tests/train/conftest.py)
 
 
 def config(store, **overrides):
-    return TrainConfig(**{**dict(train_store=str(store), epochs=2, batch_size=64,
-                                 queue_size=128, lr=1e-3, log_every=1, checkpoint_every=3,
-                                 val_fraction=0.2), **overrides})
+    return small_config(store, **{"queue_size": 128, "checkpoint_every": 3,
+                                  "val_fraction": 0.2, "seed": 0, **overrides})
 
 
 def records(run):
@@ -58,7 +49,7 @@ def test_events_hold_the_log_once_per_step_after_a_crash_and_resume(store, tmp_p
     run = tmp_path / "run"
     monkeypatch.setattr(loop, "contrastive_step", crashing_step)
     with pytest.raises(KeyboardInterrupt):
-        train(run, ModelConfig(**SMALL), config(store, loss="semivariogram"), progress=False,
+        train(run, MODEL, config(store, loss="semivariogram"), progress=False,
               tensorboard=True)
     monkeypatch.setattr(loop, "contrastive_step", real_step)
     train(run, resume=True, progress=False, tensorboard=True)
@@ -88,14 +79,14 @@ def test_without_tensorboard_training_runs_and_says_so_once(store, tmp_path, mon
     monkeypatch.setitem(sys.modules, "torch.utils.tensorboard", None)  # import fails
     _hint_once.cache_clear()
     for name in ("a", "b"):
-        train(tmp_path / name, ModelConfig(**SMALL), config(store, epochs=1), progress=False)
+        train(tmp_path / name, MODEL, config(store, epochs=1), progress=False)
     assert capsys.readouterr().err.count("train: no TensorBoard logs (pip install "
                                          "tensorboard for them") == 1
     assert records(tmp_path / "b")[-1]["kind"] == "epoch"
     assert not (tmp_path / "a" / "tensorboard").exists()
     with pytest.raises(GeovarioError, match=r"^train: TensorBoard logs need the tensorboard "
                        r"package \(pip install tensorboard\)$"):
-        train(tmp_path / "c", ModelConfig(**SMALL), config(store), tensorboard=True)
+        train(tmp_path / "c", MODEL, config(store), tensorboard=True)
     assert not (tmp_path / "c" / "config.json").exists()
 
 

@@ -4,36 +4,19 @@ import numpy as np
 import pytest
 import torch
 from safetensors.torch import load_file
-from tests.train.synthetic_testdata import make_store
+from tests.train.synthetic_testdata import small_config, small_model
 
 from geovario.checkpoint import load_weights
 from geovario.errors import GeovarioError
-from geovario.models import GeoCLIP, ModelConfig
+from geovario.models import GeoCLIP
 from geovario.store import open_store
 from geovario.train import TrainConfig, train
 from geovario.train.data import StoreBatches
 
-SMALL = dict(backbone="synthetic", feature_dim=32, init="scratch", sigmas=(1.0, 16.0),
-             hidden=128, frequencies=32)
-
-
-@pytest.fixture(scope="module")
-def store(tmp_path_factory):
-    path = tmp_path_factory.mktemp("stores") / "train"
-    make_store(path, n=1024)
-    return path
-
-
-def config(store, **overrides):
-    options = dict(train_store=str(store), epochs=2, batch_size=64, queue_size=256, lr=1e-3,
-                   log_every=1, checkpoint_every=5, seed=3)
-    options.update(overrides)
-    return TrainConfig(**options)
-
 
 def test_training_lowers_the_loss_and_beats_chance(store, tmp_path):
-    summary = train(tmp_path / "run", ModelConfig(**SMALL),
-                    config(store, epochs=4, val_fraction=0.125), progress=False)
+    summary = train(tmp_path / "run", small_model(),
+                    small_config(store, epochs=4, val_fraction=0.125), progress=False)
     log = [json.loads(line) for line in (tmp_path / "run" / "metrics.jsonl").read_text()
            .splitlines()]
     steps = [r for r in log if "loss" in r and "kind" not in r]
@@ -51,8 +34,8 @@ def weights(run):
 
 
 def test_resume_after_an_epoch_is_exact(store, tmp_path):
-    train(tmp_path / "straight", ModelConfig(**SMALL), config(store), progress=False)
-    train(tmp_path / "split", ModelConfig(**SMALL), config(store, epochs=1), progress=False)
+    train(tmp_path / "straight", small_model(), small_config(store), progress=False)
+    train(tmp_path / "split", small_model(), small_config(store, epochs=1), progress=False)
     train(tmp_path / "split", resume=True, epochs=2, progress=False)
     a, b = weights(tmp_path / "straight"), weights(tmp_path / "split")
     assert a.keys() == b.keys()
@@ -61,7 +44,7 @@ def test_resume_after_an_epoch_is_exact(store, tmp_path):
 
 
 def test_resume_mid_epoch_after_a_crash_is_exact(store, tmp_path, monkeypatch):
-    train(tmp_path / "straight", ModelConfig(**SMALL), config(store), progress=False)
+    train(tmp_path / "straight", small_model(), small_config(store), progress=False)
     import geovario.train.loop as loop
 
     real_step, calls = loop.contrastive_step, {"n": 0}
@@ -74,7 +57,7 @@ def test_resume_mid_epoch_after_a_crash_is_exact(store, tmp_path, monkeypatch):
 
     monkeypatch.setattr(loop, "contrastive_step", crashing_step)
     with pytest.raises(KeyboardInterrupt):
-        train(tmp_path / "crashed", ModelConfig(**SMALL), config(store), progress=False)
+        train(tmp_path / "crashed", small_model(), small_config(store), progress=False)
     monkeypatch.setattr(loop, "contrastive_step", real_step)
     train(tmp_path / "crashed", resume=True, progress=False)
     a, b = weights(tmp_path / "straight"), weights(tmp_path / "crashed")
@@ -86,20 +69,20 @@ def test_resume_mid_epoch_after_a_crash_is_exact(store, tmp_path, monkeypatch):
 
 
 def test_checkpoint_of_another_model_is_refused(store, tmp_path):
-    train(tmp_path / "run", ModelConfig(**SMALL), config(store, epochs=1), progress=False)
-    other = ModelConfig(**{**SMALL, "sigmas": (1.0, 16.0, 256.0)})
+    train(tmp_path / "run", small_model(), small_config(store, epochs=1), progress=False)
+    other = small_model(sigmas=(1.0, 16.0, 256.0))
     with pytest.raises(GeovarioError, match=r"model.safetensors: checkpoint was made for a "
                                             r"different model \(sigmas: \[1.0, 16.0\]"):
         load_weights(tmp_path / "run" / "model.safetensors", GeoCLIP(other), other.to_dict())
 
 
 def test_bad_runs_and_configs(store, tmp_path):
-    train(tmp_path / "run", ModelConfig(**SMALL), config(store, epochs=1), progress=False)
+    train(tmp_path / "run", small_model(), small_config(store, epochs=1), progress=False)
     with pytest.raises(GeovarioError, match="already holds a run; resume it with --resume"):
-        train(tmp_path / "run", ModelConfig(**SMALL), config(store), progress=False)
+        train(tmp_path / "run", small_model(), small_config(store), progress=False)
     with pytest.raises(GeovarioError, match="holds 32-d features, the model expects "
                                             "feature_dim=768"):
-        train(tmp_path / "run2", ModelConfig(**{**SMALL, "feature_dim": 768}), config(store),
+        train(tmp_path / "run2", small_model(feature_dim=768), small_config(store),
               progress=False)
     with pytest.raises(GeovarioError, match="not a geovario run directory"):
         train(tmp_path / "empty", resume=True)
@@ -107,7 +90,7 @@ def test_bad_runs_and_configs(store, tmp_path):
         TrainConfig(batch_size=1)
     with pytest.raises(GeovarioError, match=r"fewer than one global batch of 2048 \(1 "
                                             r"process\(es\) × 2048\)"):
-        train(tmp_path / "run3", ModelConfig(**SMALL), config(store, batch_size=2048),
+        train(tmp_path / "run3", small_model(), small_config(store, batch_size=2048),
               progress=False)
 
 
@@ -123,7 +106,7 @@ def test_batches_are_per_process_and_make_the_same_global_batches(store):
 
 def test_the_run_records_its_global_batch_and_resumes_only_with_as_many_processes(store,
                                                                                  tmp_path):
-    train(tmp_path / "run", ModelConfig(**SMALL), config(store, epochs=1), progress=False)
+    train(tmp_path / "run", small_model(), small_config(store, epochs=1), progress=False)
     saved = json.loads((tmp_path / "run" / "config.json").read_text())
     assert (saved["world_size"], saved["global_batch_size"]) == (1, 64)
     saved["world_size"] = 2
@@ -135,8 +118,8 @@ def test_the_run_records_its_global_batch_and_resumes_only_with_as_many_processe
 
 def test_semivariogram_loss_with_refits_resumes_exactly(store, tmp_path):
     sv = dict(loss="semivariogram", refit_every=4, refit_sample=256, refit_smoothing=0.5)
-    train(tmp_path / "straight", ModelConfig(**SMALL), config(store, **sv), progress=False)
-    train(tmp_path / "split", ModelConfig(**SMALL), config(store, epochs=1, **sv),
+    train(tmp_path / "straight", small_model(), small_config(store, **sv), progress=False)
+    train(tmp_path / "split", small_model(), small_config(store, epochs=1, **sv),
           progress=False)
     train(tmp_path / "split", resume=True, epochs=2, progress=False)
     a, b = weights(tmp_path / "straight"), weights(tmp_path / "split")
