@@ -210,7 +210,8 @@ def test_bad_options():
     with pytest.raises(GeovarioError, match="need a variogram file with its empirical bins"):
         sv_loss(residual_scale="spread")
     with pytest.raises(GeovarioError, match="need a variogram file with its empirical bins"):
-        SemivariogramContrastiveLoss(VARIOGRAM)  # the default margin needs the bins' spread
+        SemivariogramContrastiveLoss(VARIOGRAM, hard_margin=1.0)  # a margin needs the spread
+    SemivariogramContrastiveLoss(VARIOGRAM)  # the default margin 0 needs no empirical bins
     with pytest.raises(GeovarioError, match="hard_margin >= 0"):
         sv_loss(hard_margin=-1.0)
 
