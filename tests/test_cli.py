@@ -17,6 +17,16 @@ def test_importing_the_cli_and_listing_commands_loads_no_heavy_library(modules_l
     assert modules_loaded_by(code, ("torch", "matplotlib", "scipy", "pandas")) == []
 
 
+@pytest.mark.parametrize("command", ["train", "evaluate", "predict", "serve", "demo", "push",
+                                     "store", "metrics"])
+def test_a_commands_help_loads_no_torch(command, modules_loaded_by):
+    code = ("import contextlib, io\n"
+            "from geovario.cli import main\n"
+            "with contextlib.suppress(SystemExit), contextlib.redirect_stdout(io.StringIO()):\n"
+            f"    main([{command!r}, '--help'])")
+    assert modules_loaded_by(code, ("torch",)) == []
+
+
 def test_the_metrics_command_runs_without_torch(tmp_path):
     (tmp_path / "p.csv").write_text("id,latitude,longitude\na,10,20\nb,-5,30\n")
     (tmp_path / "t.csv").write_text("id,latitude,longitude\na,10,20\nb,-5,31\n")

@@ -5,15 +5,9 @@ import json
 from pathlib import Path
 
 from geovario.errors import GeovarioError
-from geovario.losses import LOSSES
-from geovario.losses.semivariogram import (
-    DEFAULT_HARD_MARGIN,
-    FALSE_NEGATIVE_MODES,
-    RULES,
-    SCALES,
-)
-from geovario.models import GEOCLIP_SIGMAS, ModelConfig
-from geovario.models.config import INITS
+from geovario.losses import BUILT_IN_LOSSES
+from geovario.losses.options import DEFAULT_HARD_MARGIN, FALSE_NEGATIVE_MODES, RULES, SCALES
+from geovario.models.config import GEOCLIP_SIGMAS, INITS, ModelConfig
 from geovario.train import TrainConfig
 from geovario.train.config import AMP_MODES
 
@@ -56,7 +50,8 @@ def register(parser: argparse.ArgumentParser) -> None:
                         "(`tensorboard --logdir RUN_DIR`); auto: when the tensorboard package "
                         "is installed (default: auto)")
     add_training_arguments(parser)
-    _setting(parser, "--loss", DEFAULTS.loss, "contrastive loss", choices=sorted(LOSSES))
+    _setting(parser, "--loss", DEFAULTS.loss, "contrastive loss, by its registered name "
+             f"(built in: {', '.join(BUILT_IN_LOSSES)})")
     group = parser.add_argument_group("semivariogram loss (--loss semivariogram)")
     group.add_argument("--variogram", type=Path, default=None,
                        help="variogram JSON of the training features (default: fitted on a "

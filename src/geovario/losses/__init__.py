@@ -1,16 +1,40 @@
-"""Contrastive losses as plain ``torch.nn.Module``s, usable outside geovario."""
+"""Contrastive losses as plain ``torch.nn.Module``s, usable outside geovario.
 
+The package imports torch only when a loss is used, so the option values in
+:mod:`geovario.losses.options` serve the command line's help cheaply.
+"""
+
+import importlib
 from pathlib import Path
 
 from geovario.errors import GeovarioError
-from geovario.losses.base import LOSSES, ContrastiveInputs, ContrastiveLoss
-from geovario.losses.infonce import InfoNCELoss
-from geovario.losses.semivariogram import SemivariogramContrastiveLoss
+
+_WHERE = {"ContrastiveInputs": "base", "ContrastiveLoss": "base", "InfoNCELoss": "infonce",
+          "SemivariogramContrastiveLoss": "semivariogram"}
+#: The built-in losses; each registers itself from the module of the same name.
+BUILT_IN_LOSSES = ("infonce", "semivariogram")
+
+
+def _registry():
+    """The loss registry with the built-in losses registered."""
+    for module in BUILT_IN_LOSSES:
+        importlib.import_module(f"{__name__}.{module}")
+    from geovario.losses.base import LOSSES
+
+    return LOSSES
+
+
+def __getattr__(name: str) -> object:
+    if name == "LOSSES":
+        return _registry()
+    if name in _WHERE:
+        return getattr(importlib.import_module(f"{__name__}.{_WHERE[name]}"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def list_losses() -> list[str]:
     """Names :func:`build_loss` accepts."""
-    return LOSSES.names()
+    return _registry().names()
 
 
 def build_loss(name: str, **options):
@@ -21,7 +45,9 @@ def build_loss(name: str, **options):
     Raises:
         GeovarioError: for an unknown loss or a semivariogram loss without a variogram.
     """
-    loss_class = LOSSES[name]
+    from geovario.losses.semivariogram import SemivariogramContrastiveLoss
+
+    loss_class = _registry()[name]
     if loss_class is SemivariogramContrastiveLoss:
         from geovario.variogram import FittedVariogram
 
@@ -32,5 +58,5 @@ def build_loss(name: str, **options):
     return loss_class(**options)
 
 
-__all__ = ["LOSSES", "ContrastiveInputs", "ContrastiveLoss", "InfoNCELoss",
+__all__ = ["BUILT_IN_LOSSES", "LOSSES", "ContrastiveInputs", "ContrastiveLoss", "InfoNCELoss",
            "SemivariogramContrastiveLoss", "build_loss", "list_losses"]

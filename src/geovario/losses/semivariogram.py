@@ -43,17 +43,8 @@ import torch.nn.functional as F
 from geovario.errors import GeovarioError
 from geovario.geo.distance import chord_to_km, unit_vectors_torch
 from geovario.losses.base import LOSSES, ContrastiveInputs, ContrastiveLoss
+from geovario.losses.options import DEFAULT_HARD_MARGIN, FALSE_NEGATIVE_MODES, RULES, SCALES
 from geovario.variogram.fitted import FittedVariogram
-
-FALSE_NEGATIVE_MODES = ("downweight", "soft-positive", "none")
-RULES = ("abstract", "prototype")
-SCALES = ("sill", "spread")
-#: Far pairs count as hard negatives only when they look more alike than expected by
-#: more than this many per-lag spreads of d (see benchmarks/RESULTS.md for the choice).
-#: m = 0: every far pair that looks more alike than expected is hard. Chosen by the evidence
-#: study (benchmarks/RESULTS.md, "Evidence"): on Blue Marble, m = 0 beat m = 1 and m = 1
-#: beat m = 2 at 200, 750 and 2,500 km and in GeoScore (paired, 5 seeds).
-DEFAULT_HARD_MARGIN = 0.0
 
 
 @LOSSES.register("semivariogram")

@@ -1,14 +1,22 @@
-"""Models: the location encoder, the image head, GeoCLIP on cached features, published weights."""
+"""Models: the location encoder, the image head, GeoCLIP on cached features, published weights.
 
-from geovario.models.config import ModelConfig
-from geovario.models.geoclip import GeoCLIP
-from geovario.models.image_head import ImageHead
-from geovario.models.location_encoder import GEOCLIP_SIGMAS, FourierBranch, LocationEncoder
-from geovario.models.pretrained import published_gallery, warm_start
+Only the config is imported with the package; the torch modules load on first use.
+"""
+
+from geovario.lazy import lazy_attributes
+from geovario.models.config import GEOCLIP_SIGMAS, INITS, ModelConfig
+
+__getattr__ = lazy_attributes(__name__, {
+    "FourierBranch": "location_encoder", "GeoCLIP": "geoclip", "ImageHead": "image_head",
+    "LocationEncoder": "location_encoder", "published_gallery": "pretrained",
+    "warm_start": "pretrained"})
 
 
-def build_model(config: ModelConfig) -> GeoCLIP:
+def build_model(config: ModelConfig):
     """A model from its config, warm-started from the published GeoCLIP weights as it asks."""
+    from geovario.models.geoclip import GeoCLIP
+    from geovario.models.pretrained import warm_start
+
     model = GeoCLIP(config)
     if config.init != "scratch":
         warm_start(model, location_only=config.init == "location")
@@ -17,6 +25,7 @@ def build_model(config: ModelConfig) -> GeoCLIP:
 
 __all__ = [
     "GEOCLIP_SIGMAS",
+    "INITS",
     "FourierBranch",
     "GeoCLIP",
     "ImageHead",

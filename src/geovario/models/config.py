@@ -3,8 +3,9 @@
 from dataclasses import asdict, dataclass, fields
 
 from geovario.errors import GeovarioError
-from geovario.models.location_encoder import GEOCLIP_SIGMAS
 
+#: GeoCLIP's three Fourier scales σ (the published location encoder's branches).
+GEOCLIP_SIGMAS = (2.0**0, 2.0**4, 2.0**8)
 INITS = ("location", "geoclip", "scratch")
 
 

@@ -13,8 +13,7 @@ import torch
 from torch import nn
 
 from geovario.geo.projection import equal_earth_torch
-
-GEOCLIP_SIGMAS = (2.0**0, 2.0**4, 2.0**8)
+from geovario.models.config import GEOCLIP_SIGMAS
 
 
 class FourierBranch(nn.Module):

@@ -17,7 +17,7 @@ import pandas as pd
 import torch
 
 from geovario.errors import GeovarioError
-from geovario.models.location_encoder import GEOCLIP_SIGMAS
+from geovario.models.config import GEOCLIP_SIGMAS
 
 GEOCLIP_FEATURE_DIM = 768
 
