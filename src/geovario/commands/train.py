@@ -6,7 +6,13 @@ from pathlib import Path
 
 from geovario.errors import GeovarioError
 from geovario.losses import BUILT_IN_LOSSES
-from geovario.losses.options import DEFAULT_HARD_MARGIN, FALSE_NEGATIVE_MODES, RULES, SCALES
+from geovario.losses.options import (
+    DEFAULT_HARD_MARGIN,
+    DEFAULT_HARD_STRENGTH,
+    FALSE_NEGATIVE_MODES,
+    RULES,
+    SCALES,
+)
 from geovario.models.config import GEOCLIP_SIGMAS, INITS, ModelConfig
 from geovario.train import TrainConfig
 from geovario.train.config import AMP_MODES
@@ -69,7 +75,7 @@ def register(parser: argparse.ArgumentParser) -> None:
 
 def add_loss_arguments(group) -> None:
     """The semivariogram loss's options, shared by ``train`` and ``ablate``."""
-    _setting(group, "--hard-strength", 1.0, "beta: hard negatives' weight "
+    _setting(group, "--hard-strength", DEFAULT_HARD_STRENGTH, "beta: hard negatives' weight "
              "exp(beta * (residual - margin)), capped at --max-weight", type=float)
     _setting(group, "--max-weight", 3.0, "upper bound of a hard negative's weight", type=float)
     _setting(group, "--hard-margin", DEFAULT_HARD_MARGIN, "m: a far pair is a hard negative "

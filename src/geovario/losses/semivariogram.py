@@ -43,7 +43,13 @@ import torch.nn.functional as F
 from geovario.errors import GeovarioError
 from geovario.geo.distance import chord_to_km, unit_vectors_torch
 from geovario.losses.base import LOSSES, ContrastiveInputs, ContrastiveLoss
-from geovario.losses.options import DEFAULT_HARD_MARGIN, FALSE_NEGATIVE_MODES, RULES, SCALES
+from geovario.losses.options import (
+    DEFAULT_HARD_MARGIN,
+    DEFAULT_HARD_STRENGTH,
+    FALSE_NEGATIVE_MODES,
+    RULES,
+    SCALES,
+)
 from geovario.variogram.fitted import FittedVariogram
 
 
@@ -53,7 +59,7 @@ class SemivariogramContrastiveLoss(ContrastiveLoss):
 
     needs_features = True
 
-    def __init__(self, variogram: FittedVariogram, *, hard_strength: float = 1.0,
+    def __init__(self, variogram: FittedVariogram, *, hard_strength: float = DEFAULT_HARD_STRENGTH,
                  max_weight: float = 3.0, hard_margin: float = DEFAULT_HARD_MARGIN,
                  false_negatives: str = "downweight",
                  false_strength: float = 1.0, rule: str = "abstract",
