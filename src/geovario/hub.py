@@ -39,7 +39,8 @@ try:  # huggingface_hub >= 1.0 talks HTTP through httpx, whose errors are not OS
     from httpx import HTTPError as _HttpxError
 except ImportError:  # pragma: no cover - older huggingface_hub uses requests (OSError)
     _HttpxError = OSError
-_HUB_ERRORS = (OSError, ValueError, _HttpxError)
+#: What talking to the Hub can raise (besides huggingface_hub's own HTTP errors).
+HUB_ERRORS = (OSError, ValueError, _HttpxError)
 
 
 def is_hub_ref(ref: str | Path) -> bool:
@@ -98,7 +99,7 @@ def resolve_run_dir(ref: str | Path) -> Path:
         why = ("HF_HUB_OFFLINE is set" if huggingface_hub.constants.HF_HUB_OFFLINE
                else "the Hub cannot be reached")
         raise GeovarioError(f"{ref}: not in the local Hugging Face cache and {why}") from None
-    except _HUB_ERRORS as error:
+    except HUB_ERRORS as error:
         raise GeovarioError(f"{ref}: cannot download from the Hugging Face Hub "
                             f"({_one_line(error)})") from None
     if not (folder / WEIGHTS_NAME).is_file() or not (folder / CONFIG_NAME).is_file():
@@ -170,7 +171,7 @@ def push_run(run_dir: str | Path, repo_id: str, *, private: bool = False,
         return api.create_commit(repo_id, operations, revision=revision,
                                  commit_message=commit_message
                                  or f"Upload geovario run {run_dir.resolve().name}")
-    except _HUB_ERRORS as error:
+    except HUB_ERRORS as error:
         raise GeovarioError(f"push: cannot upload {run_dir} to Hugging Face model {repo_id} "
                             f"({_one_line(error)})") from None
 

@@ -28,17 +28,13 @@ from geovario.csvtable import read_geo_csv
 from geovario.data.images import CorruptImageError
 from geovario.data.samples import MissingImageError, SampleTable, table_from_frame
 from geovario.errors import GeovarioError
-
-try:  # huggingface_hub >= 1.0 talks HTTP through httpx, whose errors are not OSErrors
-    from httpx import HTTPError as _HttpxError
-except ImportError:  # pragma: no cover - older huggingface_hub uses requests (OSError)
-    _HttpxError = OSError
+from geovario.hub import HUB_ERRORS
 
 REPO_ID = "osv5m/osv5m"
 SPLITS = ("train", "test")
 _MEMBER = re.compile(r"(?:^|/)([^/]+)\.jpg$", re.IGNORECASE)
 _SHARD = re.compile(r"^images/(train|test)/(\d+)\.zip$")
-_FETCH_ERRORS = (OSError, ValueError, HfHubHTTPError, _HttpxError)
+_FETCH_ERRORS = (*HUB_ERRORS, HfHubHTTPError)
 
 
 def _check_split(split: str) -> None:

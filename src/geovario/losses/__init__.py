@@ -8,9 +8,11 @@ import importlib
 from pathlib import Path
 
 from geovario.errors import GeovarioError
+from geovario.lazy import lazy_attributes
 
-_WHERE = {"ContrastiveInputs": "base", "ContrastiveLoss": "base", "InfoNCELoss": "infonce",
-          "SemivariogramContrastiveLoss": "semivariogram"}
+_lazy = lazy_attributes(__name__, {
+    "ContrastiveInputs": "base", "ContrastiveLoss": "base", "InfoNCELoss": "infonce",
+    "SemivariogramContrastiveLoss": "semivariogram"})
 #: The built-in losses; each registers itself from the module of the same name.
 BUILT_IN_LOSSES = ("infonce", "semivariogram")
 
@@ -25,11 +27,7 @@ def _registry():
 
 
 def __getattr__(name: str) -> object:
-    if name == "LOSSES":
-        return _registry()
-    if name in _WHERE:
-        return getattr(importlib.import_module(f"{__name__}.{_WHERE[name]}"), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return _registry() if name == "LOSSES" else _lazy(name)
 
 
 def list_losses() -> list[str]:

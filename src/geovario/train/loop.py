@@ -93,7 +93,7 @@ class Training:
 
     def __init__(self, run_dir: Path, model_config: ModelConfig, config: TrainConfig, *,
                  progress: bool, tensorboard: bool | None):
-        _, self.device = distributed.init_distributed(distributed.resolve_device(config.device))
+        _, self.device = distributed.init_distributed(config.device)  # resolves "auto"
         self.rank, self.world = distributed.rank(), distributed.world_size()
         self.main = self.rank == 0
         self.board = self.main and tensorboard_wanted(tensorboard)  # refused before writing
@@ -143,11 +143,11 @@ class Training:
             raise GeovarioError(f"{self.run_dir}: trained by {saved} process(es) (global "
                                 f"batch {saved * self.config.batch_size}); resume it with "
                                 f"the same number, not {self.world}")
-        if self.main:  # --epochs may have changed
-            write_run_config(self.run_dir, self.model_config, self.config, self.world)
         path = self.run_dir / CHECKPOINT_NAME
         if not path.exists():
             return self.start()
+        if self.main:  # --epochs may have changed
+            write_run_config(self.run_dir, self.model_config, self.config, self.world)
         self.position = load_training_state(
             path, model=self.model, queue=self.queue, optimizer=self.optimizer,
             generator=self.generator, model_config=self.model_config.to_dict())
