@@ -17,6 +17,8 @@ from typing import BinaryIO
 
 import numpy as np
 
+from geovario.errors import GeovarioError
+
 TEMP_PREFIX = ".tmp-"
 
 
@@ -59,6 +61,14 @@ def save_tensors_atomic(tensors: dict, path: Path, metadata: dict[str, str]) -> 
 
     tensors = {k: v.detach().cpu().contiguous() for k, v in tensors.items()}
     write_bytes_atomic(Path(path), save(tensors, metadata=metadata))
+
+
+def read_json(path: Path) -> dict:
+    """A JSON file's content, or a one-line error naming the file when it is damaged."""
+    try:
+        return json.loads(Path(path).read_text())
+    except json.JSONDecodeError as error:
+        raise GeovarioError(f"{path}: not valid JSON ({error})") from None
 
 
 def finite_or_none(value):

@@ -9,13 +9,12 @@ and a model card generated from the run.
 """
 
 import io
-import json
-import math
 import os
 import re
 from pathlib import Path
 
 from geovario.errors import GeovarioError
+from geovario.fileio import read_json
 from geovario.rundir import (
     CONFIG_NAME,
     EVALUATION_NAME,
@@ -156,7 +155,7 @@ def push_run(run_dir: str | Path, repo_id: str, *, private: bool = False,
         fitted = FittedVariogram.load(variogram)
         files[VARIOGRAM_NAME] = variogram
         files[VARIOGRAM_PLOT_NAME] = _plot_png(fitted)
-    evaluation = _read_json(files[EVALUATION_NAME]) if EVALUATION_NAME in files else None
+    evaluation = read_json(files[EVALUATION_NAME]) if EVALUATION_NAME in files else None
     files[MODEL_CARD_NAME] = model_card(repo_id, config, revision=revision,
                                         evaluation=evaluation, variogram=fitted,
                                         datasets=datasets).encode()
@@ -186,6 +185,8 @@ def model_card(repo_id: str, config: dict, *, revision: str | None = None,
     metrics of ``evaluation.json``.
     """
     from huggingface_hub import ModelCardData
+
+    from geovario.metrics.compute import format_metric
 
     model, train = config.get("model", {}), config.get("train", {})
     loss = train.get("loss", "infonce")
@@ -219,7 +220,7 @@ def model_card(repo_id: str, config: dict, *, revision: str | None = None,
     if evaluation:
         lines += ["", "## Evaluation", "", "OSV-5M's metrics (`evaluation.json`):", "",
                   "| metric | value |", "|---|---|"]
-        lines += [f"| {key} | {_metric_text(key, value)} |" for key, value in evaluation.items()]
+        lines += [f"| {key} | {format_metric(key, value)} |" for key, value in evaluation.items()]
     if variogram is not None:
         lines += ["", "## Semivariogram", "",
                   f"![semivariogram of feature dissimilarity against distance]"
@@ -237,28 +238,11 @@ def model_card(repo_id: str, config: dict, *, revision: str | None = None,
     return "\n".join(lines) + "\n"
 
 
-def _metric_text(key: str, value) -> str:
-    """A metric as ``geovario evaluate`` prints it: km with 2 decimals, accuracies in %."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "n/a"
-    if key == "n":
-        return f"{int(value):d}"
-    return f"{100 * value:.2f} %" if key.startswith("acc_") else (
-        f"{value:.2f} km" if key.endswith("_km") else f"{value:.2f}")
-
-
 def _variogram_path(run_dir: Path, config: dict) -> Path | None:
     """The variogram the loss used: the run's own fit, or the file ``--variogram`` named."""
     own = run_dir / VARIOGRAM_NAME
     given = config.get("train", {}).get("loss_options", {}).get("variogram")
     return own if own.is_file() else Path(given) if given and Path(given).is_file() else None
-
-
-def _read_json(path: Path) -> dict:
-    try:
-        return json.loads(path.read_text())
-    except json.JSONDecodeError as error:
-        raise GeovarioError(f"{path}: not valid JSON ({error})") from None
 
 
 def _plot_png(fitted) -> bytes:

@@ -9,12 +9,11 @@ A run on the Hugging Face Hub also holds ``variogram.png`` and a model card. Onl
 module knows the names.
 """
 
-import json
 from pathlib import Path
 
 from geovario import __version__
 from geovario.errors import GeovarioError
-from geovario.fileio import write_json_atomic
+from geovario.fileio import read_json, write_json_atomic
 from geovario.models.config import ModelConfig
 
 CONFIG_NAME = "config.json"
@@ -39,10 +38,7 @@ def read_config(run_dir: str | Path) -> dict:
     path = Path(run_dir) / CONFIG_NAME
     if not path.is_file():
         raise GeovarioError(f"{run_dir}: no {CONFIG_NAME}; not a geovario run directory")
-    try:
-        return json.loads(path.read_text())
-    except json.JSONDecodeError as error:
-        raise GeovarioError(f"{path}: not valid JSON ({error})") from None
+    return read_json(path)
 
 
 def read_model_config(run_dir: str | Path) -> ModelConfig:

@@ -6,10 +6,10 @@ JSON object (NaN written as null) so scripts can read it; otherwise a table.
 
 import argparse
 import json
-import math
 
 from geovario.fileio import finite_or_none
 from geovario.metrics import align_on_id, compute_metrics, read_predictions, read_truth
+from geovario.metrics.compute import format_metric
 
 
 def register(parser: argparse.ArgumentParser) -> None:
@@ -46,21 +46,5 @@ def to_json(result: dict) -> str:
 
 
 def format_table(result: dict) -> str:
-    """Aligned ``key  value`` lines: km with 2 decimals, accuracies in %.
-
-    An accuracy is "n/a" when no row of its level has a true label.
-    """
-    lines = []
-    for key, value in result.items():
-        if key == "n":
-            text = f"{value:d}"
-        elif isinstance(value, float) and math.isnan(value):
-            text = "n/a"
-        elif key.startswith("acc_"):
-            text = f"{100 * value:.2f} %"
-        elif key.endswith("_km"):
-            text = f"{value:.2f} km"
-        else:
-            text = f"{value:.2f}"
-        lines.append(f"{key:<14}{text:>12}")
-    return "\n".join(lines)
+    """Aligned ``key  value`` lines, each value as :func:`format_metric` writes it."""
+    return "\n".join(f"{key:<14}{format_metric(key, value):>12}" for key, value in result.items())

@@ -1,5 +1,7 @@
 """All OSV-5M metrics in one call, in one fixed key order (what evaluation loops log)."""
 
+import math
+
 from geovario.metrics.admin import ADMIN_KEYS, admin_metrics
 from geovario.metrics.distance import DISTANCE_KEYS, as_coords, distance_metrics
 
@@ -26,3 +28,17 @@ def compute_metrics(pred_coords, true_coords, true_labels=None) -> dict[str, flo
     if true_labels is not None:
         out.update(admin_metrics(pred, true_labels))
     return out
+
+
+def format_metric(key: str, value) -> str:
+    """A metric as geovario prints it: accuracies in %, km with 2 decimals, "n/a" if undefined.
+
+    An accuracy is undefined (NaN, or None in JSON) when no row of its level has a true label.
+    """
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "n/a"
+    if key == "n":
+        return f"{int(value):d}"
+    if key.startswith("acc_"):
+        return f"{100 * value:.2f} %"
+    return f"{value:.2f} km" if key.endswith("_km") else f"{value:.2f}"
