@@ -27,7 +27,7 @@ lint: $(STAMP)
 
 # The everyday run (a few minutes); test-slow runs the tests marked slow, CI runs both.
 test: $(STAMP) lint
-	$(BIN)/python -m pytest -q -m "not slow"
+	$(BIN)/python -m pytest -q
 
 test-slow: $(STAMP)
 	$(BIN)/python -m pytest -q -m slow

