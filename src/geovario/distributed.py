@@ -111,8 +111,10 @@ def init_distributed(device: str | torch.device = "cpu", *,
 
 
 def resolve_device(device: str) -> str:
-    """A ``--device`` value, checked against this machine: ``auto`` → ``cuda`` when a GPU
-    is visible, else ``cpu``; ``cpu``, ``cuda``, ``cuda:N`` and ``mps`` as they are.
+    """A ``--device`` value checked against this machine; ``auto`` becomes cuda or cpu.
+
+    ``auto`` is ``cuda`` when a GPU is visible, else ``cpu``; ``cpu``, ``cuda``,
+    ``cuda:N`` and ``mps`` stay as they are.
 
     Every command calls it before any work (through ``init_distributed``, the predictor
     or :func:`geovario.commands.options.check_device`), so a device that is not there
