@@ -1,6 +1,8 @@
 """``geovario train`` on the command line: settings, --resume, one-line errors."""
 
 import json
+import os
+from pathlib import Path
 
 import pytest
 from tests.train.synthetic_testdata import make_store
@@ -85,3 +87,50 @@ def test_the_epoch_line_is_read_at_a_glance(summary, line):
     from geovario.commands.train import epoch_line
 
     assert epoch_line(summary, 6) == line
+
+
+def test_a_copied_run_is_whole_from_any_folder(store, tmp_path, monkeypatch, capsys):
+    import shutil
+
+    from tests.train.train_child import small_configs
+
+    import geovario.commands.train as command
+
+    monkeypatch.setattr(command, "configs_from_args", small_configs)
+    work, elsewhere = tmp_path / "work", tmp_path / "elsewhere"
+    work.mkdir(), elsewhere.mkdir()
+    monkeypatch.chdir(work)
+    assert main(["variogram", "--store", str(store), "--out", "v.json"]) == 0
+    given = (work / "v.json").read_bytes()
+    # Relative paths on the command line, as a new user types them.
+    assert main(["train", "--store", os.path.relpath(store, work), "--out", "run", "--epochs",
+                 "1", "--loss", "semivariogram", "--variogram", "v.json", *COMMON]) == 0
+    saved = json.loads((work / "run" / "config.json").read_text())["train"]
+    assert saved["loss_options"]["variogram"] == "variogram.json"
+    assert saved["train_store"] == str(store.resolve())
+    assert (work / "run" / "variogram.json").read_bytes() == given
+    copied = elsewhere / "copied"
+    shutil.copytree(work / "run", copied)
+    shutil.rmtree(work)  # the training folder, its variogram and its run are gone
+    monkeypatch.chdir(elsewhere)
+    capsys.readouterr()
+
+    assert main(["evaluate", "copied", "--store", str(store), "--gallery", f"store:{store}",
+                 "--device", "cpu", "--json"]) == 0
+    assert len(json.loads(capsys.readouterr().out)) > 3  # the metrics
+    assert main(["train", "--out", "copied", "--resume", "--epochs", "2", "--quiet"]) == 0
+    assert epochs_logged(copied) == [0, 1]
+    capsys.readouterr()
+    assert main(["push", "copied", "me/run", "--dry-run"]) == 0
+    listed = capsys.readouterr().out.splitlines()
+    assert listed[0] == "push: would upload 5 files to hf:me/run (--dry-run: nothing sent)"
+    names = [line.split()[0] for line in listed[1:]]
+    assert names == ["model.safetensors", "config.json", "variogram.json", "variogram.png",
+                     "README.md"]
+    assert listed[3].endswith(f"  {Path('copied') / 'variogram.json'}")
+
+    (copied / "variogram.json").unlink()
+    assert main(["push", "copied", "me/run", "--dry-run"]) == 2
+    assert capsys.readouterr().err == (
+        f"geovario push: error: {Path('copied') / 'config.json'}: the loss's variogram "
+        "variogram.json is not there, nor a variogram.json in the run\n")
