@@ -6,7 +6,6 @@ line per epoch) and its TensorBoard view, the full training state every
 ``checkpoint_every`` steps and at each epoch's end, and the weights for inference.
 """
 
-import json
 import sys
 import time
 from collections.abc import Callable
@@ -36,7 +35,7 @@ from geovario.train.runfiles import (
     with_absolute_paths,
     write_run_config,
 )
-from geovario.train.runlog import RunLog
+from geovario.train.runlog import RunLog, settings_line
 from geovario.train.step import contrastive_step
 from geovario.train.tally import EpochTally
 from geovario.train.tensorboard import TensorBoardLog, tensorboard_wanted
@@ -178,7 +177,7 @@ class Training:
             if self.board and self.config.loss == "semivariogram":
                 log.mirror.add_variogram(self.loss_fn.variogram)
             if self.progress and self.main:
-                print(f"train: {self.config.loss} loss {json.dumps(settings)}", file=sys.stderr)
+                print(settings_line(self.config.loss, settings), file=sys.stderr)
         return log
 
     def run_epochs(self) -> dict:
