@@ -66,3 +66,46 @@ def test_auto_device_is_resolved(monkeypatch):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setattr(distributed.torch.cuda, "is_available", lambda: False)
     assert str(init_distributed("auto")[1]) == "cpu"
+
+
+@pytest.mark.parametrize("device, gpus, expected", [
+    ("auto", 0, "cpu"), ("auto", 2, "cuda"), ("cpu", 0, "cpu"), ("cuda", 2, "cuda"),
+    ("cuda:1", 2, "cuda:1"),
+    ("gpu", 2, r"^--device gpu: not a device; use auto, cpu, cuda or cuda:N$"),
+    ("cuda:x", 2, r"^--device cuda:x: not a device"),
+    ("cpu:0", 0, r"^--device cpu:0: not a device"),
+    ("cuda", 0, r"^--device cuda: no CUDA device is visible here; use --device cpu or auto$"),
+    ("cuda:2", 2, r"^--device cuda:2: only 2 CUDA device\(s\) are visible here \(cuda:0 to "
+                  r"cuda:1\)$"),
+])
+def test_resolve_device_checks_the_name_and_the_machine(device, gpus, expected, monkeypatch):
+    monkeypatch.setattr(distributed.torch.cuda, "is_available", lambda: gpus > 0)
+    monkeypatch.setattr(distributed.torch.cuda, "device_count", lambda: gpus)
+    if expected.startswith("^"):
+        with pytest.raises(GeovarioError, match=expected):
+            distributed.resolve_device(device)
+    else:
+        assert distributed.resolve_device(device) == expected
+
+
+ARGS = {"train": ["--out", "RUN", "--store", "S"], "predict": ["RUN", "photo.jpg"],
+        "evaluate": ["RUN", "--store", "S"], "serve": ["RUN"],
+        "extract": ["--dataset", "csv", "--root", "R", "--backbone", "b", "--out", "O"],
+        "variogram": ["--store", "S", "--out", "O"], "demo": [],
+        "ablate": ["--train-store", "A", "--test-store", "B", "--out", "O"]}
+
+
+@pytest.mark.parametrize("command", sorted(ARGS))
+@pytest.mark.parametrize("device, message", [
+    ("gpu", "--device gpu: not a device; use auto, cpu, cuda or cuda:N"),
+    ("cuda", "--device cuda: no CUDA device is visible here; use --device cpu or auto"),
+])
+def test_every_command_refuses_a_missing_device_in_one_line_before_any_work(
+        command, device, message, monkeypatch, capsys, tmp_path):
+    from geovario.cli import main
+
+    monkeypatch.chdir(tmp_path)  # nothing may be written here
+    monkeypatch.setattr(distributed.torch.cuda, "is_available", lambda: False)
+    assert main([command, *ARGS[command], "--device", device]) == 2
+    assert capsys.readouterr().err == f"geovario {command}: error: {message}\n"
+    assert list(tmp_path.iterdir()) == []

@@ -280,3 +280,26 @@ def test_bad_push_input_is_one_line(runs, hub, tmp_path, monkeypatch, capsys):
     one_line_error(capsys, "push", f"cannot upload {runs / 'run'} to Hugging Face model me/x "
                    "(HfHubHTTPError: 404 Client Error for url: "
                    "https://huggingface.co/api/repos/create)")
+
+
+def test_a_run_that_named_an_outside_variogram_is_pushed_whole(runs, hub, tmp_path):
+    """Runs trained before runs kept their own copy recorded the path they were given."""
+    run, outside = tmp_path / "old", tmp_path / "shared" / "v.json"
+    shutil.copytree(runs / "run", run)
+    outside.parent.mkdir()
+    (run / "variogram.json").rename(outside)
+    config = json.loads((run / "config.json").read_text())
+    config["train"]["loss_options"]["variogram"] = str(outside)
+    (run / "config.json").write_text(json.dumps(config))
+
+    push_run(run, "me/old")
+    files = hub.files("me/old")
+    assert files["variogram.json"] == outside.read_bytes()
+    pushed = json.loads(files["config.json"])
+    assert pushed["train"]["loss_options"]["variogram"] == "variogram.json"
+    assert pushed["model"] == config["model"]
+    outside.unlink()  # now the run references a file that is gone
+    with pytest.raises(GeovarioError) as error:
+        push_run(run, "me/old")
+    assert str(error.value) == (f"{run / 'config.json'}: the loss's variogram {outside} is not "
+                                "there, nor a variogram.json in the run")

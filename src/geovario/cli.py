@@ -12,6 +12,7 @@ import sys
 
 from geovario import __version__
 from geovario.allocator import keep_freed_memory
+from geovario.commands.options import check_device
 from geovario.errors import GeovarioError
 
 #: Every command, with the one line ``geovario --help`` shows for it. A command's module
@@ -71,6 +72,7 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     args = build_parser(argv).parse_args(argv)
     try:
+        check_device(args)  # a device that is not there ends here, before any work
         return int(args.func(args) or 0)
     except GeovarioError as error:
         message = str(error).removeprefix(f"{args.command}: ")  # one prefix, not two

@@ -21,6 +21,8 @@ from geovario.errors import GeovarioError
 
 _TORCHRUN = ("RANK", "WORLD_SIZE", "LOCAL_RANK")
 _SLURM = ("SLURM_PROCID", "SLURM_NTASKS", "SLURM_LOCALID")
+#: What ``--device`` takes, as the messages spell it.
+DEVICE_NAMES = "auto, cpu, cuda or cuda:N"
 
 
 @dataclass(frozen=True)
@@ -78,20 +80,20 @@ def init_distributed(device: str | torch.device = "cpu", *,
                      timeout_s: float = 1800.0) -> tuple[DistributedEnv, torch.device]:
     """Join the job's process group if there is one; return the env and this rank's device.
 
-    ``device="cuda"`` becomes ``cuda:<local rank>``; ``auto`` is resolved first. The
-    group uses nccl on CUDA and gloo otherwise; ``timeout_s`` bounds every collective,
-    barriers included, so give long jobs whose ranks may finish far apart a long one.
-    Calling it twice is harmless.
+    ``device="cuda"`` becomes ``cuda:<local rank>``; ``auto`` is resolved (and any name
+    checked) first by :func:`resolve_device`. The group uses nccl on CUDA and gloo
+    otherwise; ``timeout_s`` bounds every collective, barriers included, so give long jobs
+    whose ranks may finish far apart a long one. Calling it twice is harmless.
 
     Raises:
-        GeovarioError: from ``detect_env``; "distributed: SLURM job with N tasks but
-            MASTER_ADDR/MASTER_PORT are not set ..." when srun starts the processes without
-            a rendezvous address.
+        GeovarioError: from ``detect_env`` and ``resolve_device``; "distributed: SLURM job
+            with N tasks but MASTER_ADDR/MASTER_PORT are not set ..." when srun starts the
+            processes without a rendezvous address.
     """
     env = detect_env()
     device = torch.device(resolve_device(device) if isinstance(device, str) else device)
     if device.type == "cuda" and device.index is None:
-        device = torch.device("cuda", env.local_rank)
+        device = torch.device(resolve_device(f"cuda:{env.local_rank}"))
     if not env.is_distributed or dist.is_initialized():
         return env, device
     if env.launcher == "slurm":
@@ -109,10 +111,39 @@ def init_distributed(device: str | torch.device = "cpu", *,
 
 
 def resolve_device(device: str) -> str:
-    """``auto`` → ``cuda`` when a GPU is visible, else ``cpu``; anything else unchanged."""
-    if device == "auto":
+    """A ``--device`` value checked against this machine; ``auto`` becomes cuda or cpu.
+
+    ``auto`` is ``cuda`` when a GPU is visible, else ``cpu``; ``cpu``, ``cuda``,
+    ``cuda:N`` and ``mps`` stay as they are.
+
+    Every command calls it before any work (through ``init_distributed``, the predictor
+    or :func:`geovario.commands.options.check_device`), so a device that is not there
+    ends in one line instead of a traceback from deep inside torch.
+
+    Raises:
+        GeovarioError: "--device gpu: not a device; use auto, cpu, cuda or cuda:N",
+            "--device cuda: no CUDA device is visible here; use --device cpu or auto",
+            "--device cuda:N: only K CUDA device(s) are visible here (cuda:0 ...)" or
+            "--device mps: no Apple GPU (MPS) here; ...".
+    """
+    text = str(device).strip()
+    if text == "auto":
         return "cuda" if torch.cuda.is_available() else "cpu"
-    return device
+    kind, _, index = text.partition(":")
+    if kind not in ("cpu", "cuda", "mps") or (index and not (kind == "cuda" and index.isdigit())):
+        raise GeovarioError(f"--device {text}: not a device; use {DEVICE_NAMES}")
+    if kind == "cuda":
+        count = torch.cuda.device_count() if torch.cuda.is_available() else 0
+        if count == 0:
+            raise GeovarioError(f"--device {text}: no CUDA device is visible here; use "
+                                "--device cpu or auto")
+        if index and int(index) >= count:
+            raise GeovarioError(f"--device {text}: only {count} CUDA device(s) are visible "
+                                f"here (cuda:0 to cuda:{count - 1})")
+    if kind == "mps" and not torch.backends.mps.is_available():
+        raise GeovarioError(f"--device {text}: no Apple GPU (MPS) here; use --device cpu or "
+                            "auto")
+    return text
 
 
 def barrier() -> None:

@@ -3,10 +3,11 @@
 A run directory holds ``config.json`` (model and training config), ``metrics.jsonl``
 (the training log), ``checkpoint.safetensors`` (the full training state),
 ``model.safetensors`` (the weights inference needs), ``variogram.json`` (the fit the
-loss used), ``tensorboard/`` (TensorBoard's view of the log), ``gallery-cache/``
-(embedded galleries) and, once evaluated, ``evaluation.json`` and ``predictions.csv``.
-A run on the Hugging Face Hub also holds ``variogram.png`` and a model card. Only this
-module knows the names.
+loss used: a run holds its own copy, so a copied or pushed run is whole),
+``tensorboard/`` (TensorBoard's view of the log), ``gallery-cache/`` (embedded
+galleries) and, once evaluated, ``evaluation.json`` and ``predictions.csv``. A run on
+the Hugging Face Hub also holds ``variogram.png`` and a model card. Only this module
+knows the names.
 """
 
 from pathlib import Path
@@ -69,3 +70,29 @@ def write_config(run_dir: str | Path, model_config: ModelConfig, train: dict,
     write_json_atomic(Path(run_dir) / CONFIG_NAME, {"geovario_version": __version__,
                                                     "model": model_config.to_dict(),
                                                     "train": train, **facts})
+
+
+def variogram_file(run_dir: str | Path, loss_options: dict) -> Path | None:
+    """The variogram file a run's loss uses, or None for a loss without one.
+
+    A run records ``"variogram": "variogram.json"``, its own copy; runs trained before it
+    kept one recorded the path they were given, which serves while it exists, else the
+    run's own ``variogram.json``.
+
+    Raises:
+        GeovarioError: "<run>/config.json: the loss's variogram <path> is not there ..."
+    """
+    given = loss_options.get("variogram")
+    if given is None:
+        return None
+    for path in (Path(run_dir) / given, Path(run_dir) / VARIOGRAM_NAME):
+        if path.is_file():
+            return path
+    raise GeovarioError(f"{Path(run_dir) / CONFIG_NAME}: the loss's variogram {given} is not "
+                        f"there, nor a {VARIOGRAM_NAME} in the run")
+
+
+def loss_options_in(run_dir: str | Path, loss_options: dict) -> dict:
+    """The loss's options with its variogram as a path that opens from any folder."""
+    path = variogram_file(run_dir, loss_options)
+    return loss_options if path is None else {**loss_options, "variogram": str(path)}

@@ -1,5 +1,10 @@
 import io
+import os
+import signal
+import subprocess
 import sys
+import time
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -7,10 +12,16 @@ import pytest
 import torch
 from PIL import Image
 from tests.data.osv5m_testdata import good_rows, image_of, jpeg_bytes, make_osv5m
-from tests.extract.extract_testdata import FAKE_NAME, expected_features, fake_backbones_module
+from tests.extract.extract_testdata import (
+    FAKE_NAME,
+    assert_identical_stores,
+    expected_features,
+    fake_backbones_module,
+)
 
 from geovario import cli
-from geovario.store import open_store
+from geovario.store import MANIFEST_NAME, open_store
+from geovario.store.manifest import read_manifest
 
 
 @pytest.fixture
@@ -111,3 +122,36 @@ def test_efficientnet_lite0_through_load_backbone(geovario, tmp_path):
     one_by_one = torch.cat([backbone.embed(backbone.preprocess(
         Image.open(io.BytesIO(image_of(frame, i))))[None]) for i in ids]).numpy()
     np.testing.assert_allclose(store.load_features(), one_by_one, rtol=1e-2, atol=1e-2)
+
+
+def test_ctrl_c_keeps_the_committed_shards_says_how_to_go_on_and_exits_130(tmp_path, capsys,
+                                                                           monkeypatch):
+    make_osv5m(tmp_path / "osv")
+    out, reference = tmp_path / "stopped", tmp_path / "reference"
+    argv = ["extract", "--dataset", "osv5m", "--root", str(tmp_path / "osv"), "--backbone",
+            FAKE_NAME, "--out", str(out), "--batch-size", "1", "--workers", "1",
+            "--shard-size", "3", "--quiet"]
+    child = subprocess.Popen(
+        [sys.executable, str(Path(__file__).parents[1] / "extract" / "extract_child.py"), *argv],
+        env={**os.environ, "FAKE_DELAY_S": "0.3"}, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True, start_new_session=True)
+    deadline = time.monotonic() + 120
+    while not ((out / MANIFEST_NAME).is_file() and read_manifest(out).count > 0):
+        assert child.poll() is None, child.communicate()
+        assert time.monotonic() < deadline, "no shard committed within 120 s"
+        time.sleep(0.01)
+    os.killpg(child.pid, signal.SIGINT)  # as Ctrl-C: the process and its loader workers
+    stdout, stderr = child.communicate(timeout=120)
+    assert child.returncode == 130, stderr
+    kept = len(open_store(out))
+    assert 0 < kept < 9
+    assert stdout == ""
+    assert stderr == (f"extract: interrupted; {out} keeps the {kept} images of its committed "
+                      f"shards; go on with the same command: geovario extract --dataset osv5m "
+                      f"--root {tmp_path / 'osv'} --split train --backbone {FAKE_NAME} --out "
+                      f"{out} --batch-size 1 --shard-size 3 --workers 1\n")
+
+    monkeypatch.setitem(sys.modules, "geovario.backbones", fake_backbones_module())
+    assert cli.main(argv) == 0
+    assert cli.main([str(reference) if a == str(out) else a for a in argv]) == 0
+    assert_identical_stores(open_store(out), open_store(reference))

@@ -53,3 +53,34 @@ def test_importing_the_plot_module_leaves_the_backend_and_pyplot_alone():
         assert "matplotlib.pyplot" not in sys.modules
     use.assert_not_called()
     assert matplotlib.get_backend() == backend
+
+
+def test_labels_read_as_people_write_distances_and_stay_off_the_data():
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    from geovario.variogram.plot import format_km, variogram_figure
+
+    assert [format_km(x) for x in (1580.4, 20.0, 12345.6, 0.35, 2.5)] == [
+        "1,580 km", "20 km", "12,346 km", "0.35 km", "2.5 km"]
+    fitted = fitted_with_bins(np.concatenate([[0.0], np.geomspace(1, 20000, 22)]))
+    figure = variogram_figure(fitted)
+    FigureCanvasAgg(figure).draw()
+    axis, legend = figure.axes[0], figure.legends[0]
+    labels = [text.get_text() for text in legend.get_texts()]
+    assert {"exponential range 20 km", "exponential range 1,500 km", "sill 1", "nugget 0.1",
+            f"effective range {fitted.range_km:,.0f} km"} <= set(labels)
+    assert not any("e+" in label for label in labels)
+    assert len(axis.texts) == 0  # nothing written inside the plot
+    renderer = figure.canvas.get_renderer()
+    assert not legend.get_window_extent(renderer).overlaps(axis.get_window_extent(renderer))
+
+
+def test_a_linear_axis_writes_thousands_with_commas():
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    from geovario.variogram.plot import variogram_figure
+
+    figure = variogram_figure(fitted_with_bins(make_bin_edges(10000, 20)))
+    FigureCanvasAgg(figure).draw()
+    ticks = [t.get_text() for t in figure.axes[0].get_xticklabels() if t.get_text()]
+    assert "2,000" in ticks and "10,000" in ticks

@@ -1,23 +1,37 @@
 """``geovario extract``: embed a dataset's images with a frozen backbone into a feature store.
 
 Runs as one process, or under ``torchrun --nproc_per_node N -m geovario.cli extract ...``
-with each rank extracting its share; rerunning the same command resumes.
+with each rank extracting its share; rerunning the same command resumes (Ctrl-C says it).
 """
 
 import argparse
+import shlex
+import sys
 from pathlib import Path
 
 from geovario.commands.options import add_device, add_quiet
 from geovario.data.datasets import list_datasets, load_dataset
-from geovario.distributed import cleanup, init_distributed
+from geovario.distributed import cleanup, detect_env, init_distributed
 from geovario.errors import GeovarioError
 from geovario.extract import DEFAULT_CHUNK_SIZE, extract_features
+from geovario.store import open_store
 
 # Ranks wait for each other at barriers around hours of work: bound them generously.
 BARRIER_TIMEOUT_S = 24 * 3600.0
 
 
 def run(args: argparse.Namespace) -> int:
+    """Extract; Ctrl-C keeps the committed shards and says how to go on (exit 130)."""
+    try:
+        return _extract(args)
+    except KeyboardInterrupt:
+        if detect_env().is_main:
+            print(f"extract: interrupted; {_saved(args.out)}; go on with the same command: "
+                  f"{_again(args)}", file=sys.stderr)
+        return 130
+
+
+def _extract(args: argparse.Namespace) -> int:
     """Load the dataset and the backbone, extract, print the one-line summary on rank 0."""
     for name in ("limit", "batch_size", "shard_size"):
         value = getattr(args, name)
@@ -40,6 +54,30 @@ def run(args: argparse.Namespace) -> int:
     if env.is_main:
         print(report.summary())
     return 0
+
+
+def _saved(out: Path) -> str:
+    """What an interrupted extraction kept: the rows of its committed shards."""
+    try:
+        rows = len(open_store(out))
+    except GeovarioError:  # interrupted before the store existed
+        return "nothing was saved yet"
+    return f"{out} keeps the {rows:,} images of its committed shards"
+
+
+def _again(args: argparse.Namespace) -> str:
+    """The command line that continues this extraction: every option that shapes the store."""
+    if detect_env().is_distributed:
+        return "the same torchrun command"
+    words = ["geovario", "extract"]
+    for flag in ("dataset", "root", "split", "csv", "labels", "present_only", "limit",
+                 "backbone", "out", "batch_size", "shard_size", "workers", "device"):
+        value = getattr(args, flag)
+        if value is True:
+            words.append(f"--{flag.replace('_', '-')}")
+        elif value not in (None, False, "auto"):
+            words += [f"--{flag.replace('_', '-')}", str(value)]
+    return shlex.join(words)
 
 
 def register(parser: argparse.ArgumentParser) -> None:

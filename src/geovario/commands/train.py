@@ -1,7 +1,8 @@
 """``geovario train``: train GeoCLIP (or a variant) on a feature store; runs under torchrun."""
 
 import argparse
-import json
+import shlex
+import sys
 from pathlib import Path
 
 from geovario.errors import GeovarioError
@@ -14,6 +15,7 @@ from geovario.losses.options import (
     SCALES,
 )
 from geovario.models.config import GEOCLIP_SIGMAS, INITS, ModelConfig
+from geovario.rundir import CONFIG_NAME, WEIGHTS_NAME
 from geovario.train import TrainConfig
 from geovario.train.config import AMP_MODES
 
@@ -48,8 +50,8 @@ def register(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", type=Path, required=True, help="run directory")
     parser.add_argument("--resume", action="store_true",
                         help="continue the run in --out from its last checkpoint with the "
-                        "settings it was started with (--epochs N extends it to N epochs; "
-                        "other settings are refused)")
+                        "settings it was started with (--epochs N extends it to N epochs, "
+                        "--device moves it; other settings are refused)")
     parser.add_argument("--store", type=Path, help="training feature store")
     parser.add_argument("--tensorboard", choices=list(TENSORBOARD_MODES), default="auto",
                         help="also draw metrics.jsonl as TensorBoard logs in RUN_DIR/tensorboard "
@@ -179,33 +181,93 @@ def semivariogram_options(args: argparse.Namespace) -> dict:
 
 
 def refused_on_resume(args: argparse.Namespace) -> list[str]:
-    """The run settings given on a ``--resume`` command line other than ``--epochs``."""
-    given = [dest for dest in SETTINGS if dest != "epochs" and getattr(args, dest, None)]
+    """The run settings given on a ``--resume`` command line that would change the run.
+
+    ``--epochs`` extends it and ``--device`` only says where it runs; others are refused.
+    """
+    given = [dest for dest in SETTINGS
+             if dest not in ("epochs", "device") and getattr(args, dest, None)]
     given += ["store"] if args.store is not None else []
     given += ["variogram"] if args.variogram is not None else []
     return ["--" + dest.replace("_", "-") for dest in given]
 
 
-def run(args: argparse.Namespace) -> int:
-    """Train, then print the last epoch's summary as JSON."""
-    from geovario import distributed
-    from geovario.train import train
+def epoch_line(summary: dict, epochs: int) -> str:
+    """An epoch's summary for the terminal: ``epoch 3/6  loss 4.12  hard 18 %  41 s``."""
+    parts = [f"epoch {summary['epoch'] + 1}/{epochs}"]
+    if summary.get("train_loss") is not None:
+        parts.append(f"loss {summary['train_loss']:.3g}")
+    for key, label in (("hard_share", "hard"), ("false_share", "false"),
+                       ("penalised_share", "penalised"), ("val_batch_top1", "val top-1")):
+        if key in summary:
+            parts.append(f"{label} {100 * summary[key]:.0f} %")
+    if "val_loss" in summary:
+        parts.append(f"val loss {summary['val_loss']:.3g}")
+    parts.append(duration(summary.get("seconds", 0.0)))
+    return "  ".join(parts)
 
+
+def duration(seconds: float) -> str:
+    """``41 s``, ``3 min 05 s`` or ``2 h 07 min``."""
+    seconds = round(seconds)
+    if seconds < 60:
+        return f"{seconds} s"
+    if seconds < 3600:
+        return f"{seconds // 60} min {seconds % 60:02d} s"
+    return f"{seconds // 3600} h {seconds % 3600 // 60:02d} min"
+
+
+def _print_epoch(summary: dict, epochs: int) -> None:
+    print(epoch_line(summary, epochs), flush=True)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Train, printing one line per epoch; Ctrl-C saves and says how to go on (exit 130)."""
+    from geovario import distributed
+    from geovario.train.interrupt import TrainingInterrupted
+
+    resume = f"geovario train --out {shlex.quote(str(args.out))} --resume"
     try:
-        if args.resume:
-            refused = refused_on_resume(args)
-            if refused:
-                raise GeovarioError(f"--resume keeps the settings in {args.out}/config.json; "
-                                    f"{', '.join(refused)} would change them (only --epochs "
-                                    "extends a run; start another --out to change more)")
-            summary = train(args.out, resume=True, epochs=args.epochs, progress=not args.quiet,
-                            tensorboard=TENSORBOARD_MODES[args.tensorboard])
-        else:
-            model, config = configs_from_args(args, args.store)
-            summary = train(args.out, model, config, progress=not args.quiet,
-                            tensorboard=TENSORBOARD_MODES[args.tensorboard])
+        return _train(args, resume)
+    except TrainingInterrupted as stop:
         if distributed.rank() == 0:
-            print(json.dumps(summary))
+            print(f"train: stopped at step {stop.step:,} (epoch {stop.epoch + 1}/{stop.epochs}) "
+                  f"and saved; go on with: {resume}", file=sys.stderr)
+        return stop.exit_code
+    except KeyboardInterrupt:  # before training began, or a second Ctrl-C
+        if distributed.rank() == 0:
+            again = (f"go on from the last checkpoint with: {resume}"
+                     if (args.out / CONFIG_NAME).is_file()
+                     else "nothing was saved yet; run the same command again")
+            print(f"train: interrupted; {again}", file=sys.stderr)
+        return 130
     finally:
         distributed.cleanup()
+
+
+def _train(args: argparse.Namespace, resume: str) -> int:
+    from geovario import distributed
+    from geovario.train import train
+    from geovario.train.runfiles import read_run_config, trained_epochs
+
+    options = dict(progress=not args.quiet, tensorboard=TENSORBOARD_MODES[args.tensorboard],
+                   on_epoch=_print_epoch)
+    if args.resume:
+        refused = refused_on_resume(args)
+        if refused:
+            raise GeovarioError(f"--resume keeps the settings in {args.out}/config.json; "
+                                f"{', '.join(refused)} would change them (only --epochs "
+                                "extends a run; start another --out to change more)")
+        done, planned = trained_epochs(args.out), read_run_config(args.out)[1].epochs
+        if done >= (args.epochs or planned):
+            print(f"{args.out} has finished all {done} epochs; add --epochs N (more than "
+                  f"{done}) to train further")
+            return 0
+        train(args.out, resume=True, epochs=args.epochs, device=args.device, **options)
+    else:
+        model, config = configs_from_args(args, args.store)
+        train(args.out, model, config, **options)
+    if distributed.rank() == 0:
+        print(f"train: done; the model is in {args.out / WEIGHTS_NAME}; evaluate it with: "
+              f"geovario evaluate {shlex.quote(str(args.out))} --store TEST_STORE")
     return 0

@@ -6,7 +6,7 @@ The config is imported with the package; the loop (torch, DDP, the losses) on fi
 from geovario.lazy import lazy_attributes
 from geovario.train.config import TrainConfig
 
-__getattr__ = lazy_attributes(__name__, {"read_run_config": "loop", "train": "loop",
-                                         "write_run_config": "loop"})
+__getattr__ = lazy_attributes(__name__, {"read_run_config": "runfiles", "train": "loop",
+                                         "write_run_config": "runfiles"})
 
 __all__ = ["TrainConfig", "read_run_config", "train", "write_run_config"]

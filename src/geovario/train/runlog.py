@@ -48,3 +48,18 @@ class RunLog:
         if not self.path.exists():
             return []
         return [json.loads(line) for line in self.path.read_text().splitlines() if line.strip()]
+
+
+def settings_line(loss: str, settings: dict) -> str:
+    """The loss's settings for the terminal; the log keeps them as JSON.
+
+    E.g. ``train: semivariogram loss: rule abstract, range 1,580 km, hard strength 2``.
+    """
+
+    def shown(key: str, value) -> str:
+        if key.endswith("_km") and isinstance(value, int | float):
+            return f"{key.removesuffix('_km').replace('_', ' ')} {value:,.0f} km"
+        text = f"{value:g}" if isinstance(value, float) else str(value)
+        return f"{key.replace('_', ' ')} {text}"
+
+    return f"train: {loss} loss: " + ", ".join(shown(k, v) for k, v in settings.items())

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.ticker import StrMethodFormatter
 
 from geovario.variogram.bins import is_log_layout
 from geovario.variogram.fitted import FittedVariogram
@@ -22,12 +23,13 @@ def variogram_figure(fitted: FittedVariogram, *, title: str | None = None,
     Bins below the fit's ``min_pairs`` are drawn hollow: they were left out of the fit.
     Every structure's practical range is marked, and for a nested model the effective
     range too. ``log_x`` (default: when the bins are log-spaced) puts distance on a log
-    axis, where the first kilometres can be seen.
+    axis, where the first kilometres can be seen. Every label sits in the legend below
+    the axes, never on the data.
     """
     emp = fitted.empirical
     if log_x is None:
         log_x = emp is not None and is_log_layout(emp.bin_edges_km)
-    fig = Figure(figsize=(7, 4.2), dpi=120)
+    fig = Figure(figsize=(7, 5), dpi=120, layout="constrained")
     ax = fig.add_subplot()
     ranges = [s.range_km for s in fitted.structures]
     h_max, h_min = max(ranges) * 1.5, min(ranges) / 20
@@ -37,8 +39,10 @@ def variogram_figure(fitted: FittedVariogram, *, title: str | None = None,
         sizes = 12 + 180 * np.sqrt(emp.pairs / max(emp.pairs.max(), 1))
         ax.scatter(emp.lag_km[used], emp.gamma[used], s=sizes[used], color="tab:blue",
                    alpha=0.7, label="empirical (area ∝ pairs)")
-        ax.scatter(emp.lag_km[ok & ~used], emp.gamma[ok & ~used], s=sizes[ok & ~used],
-                   facecolors="none", edgecolors="tab:blue", label="too few pairs (not fitted)")
+        if (ok & ~used).any():
+            ax.scatter(emp.lag_km[ok & ~used], emp.gamma[ok & ~used], s=sizes[ok & ~used],
+                       facecolors="none", edgecolors="tab:blue",
+                       label=f"under {fitted.min_pairs} pairs (not fitted)")
         h_max = max(h_max, float(emp.bin_edges_km[-1]))
         positive = emp.lag_km[ok & (emp.lag_km > 0)]
         if len(positive):
@@ -46,27 +50,30 @@ def variogram_figure(fitted: FittedVariogram, *, title: str | None = None,
     h = np.geomspace(max(h_min, h_max * 1e-7), h_max, 600) if log_x \
         else np.linspace(0, h_max, 600)
     ax.plot(h, fitted.gamma(h), color="tab:red", lw=2, label=_describe(fitted))
-    ax.axhline(fitted.sill, color="gray", ls="--", lw=1)
-    ax.axhline(fitted.nugget, color="gray", ls=":", lw=1)
-    _annotate_level(ax, fitted.sill, f"sill {fitted.sill:.4g}")
-    _annotate_level(ax, fitted.nugget, f"nugget {fitted.nugget:.4g}")
-    marks = [(s.range_km, f"{s.model} range {s.range_km:,.3g} km", colour)
+    ax.axhline(fitted.sill, color="gray", ls="--", lw=1, label=f"sill {fitted.sill:.3g}")
+    ax.axhline(fitted.nugget, color="gray", ls=":", lw=1, label=f"nugget {fitted.nugget:.3g}")
+    marks = [(s.range_km, f"{s.model} range {format_km(s.range_km)}", colour)
              for s, colour in zip(fitted.structures, _STRUCTURE_COLOURS, strict=False)]
     if fitted.nested:
-        marks.append((fitted.range_km, f"effective range {fitted.range_km:,.3g} km", "black"))
-    for i, (x, label, colour) in enumerate(marks):
-        ax.axvline(x, color=colour, ls="--", lw=1)
-        ax.annotate(label, (x, 0.02 + 0.07 * i), xycoords=("data", "axes fraction"),
-                    ha="left", fontsize=8, color=colour)
+        marks.append((fitted.range_km, f"effective range {format_km(fitted.range_km)}",
+                      "black"))
+    for x, label, colour in marks:
+        ax.axvline(x, color=colour, ls="--", lw=1, label=label)
     if log_x:
         ax.set_xscale("log")
+    else:
+        ax.xaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
     ax.set_xlabel("great-circle distance (km)" + (", log scale" if log_x else ""))
     ax.set_ylabel(f"semivariance ({fitted.dissimilarity} dissimilarity)")
     ax.set_ylim(bottom=0)
     ax.set_title(title or "Semivariogram of feature dissimilarity")
-    ax.legend(fontsize=8, loc="upper left")
-    fig.tight_layout()
+    fig.legend(loc="outside lower center", ncols=2, fontsize=8, frameon=False)
     return fig
+
+
+def format_km(km: float) -> str:
+    """A distance as people write it: ``1,580 km``, ``20 km``, ``0.35 km``."""
+    return f"{km:,.0f} km" if km >= 10 else f"{km:.2g} km"
 
 
 def plot_variogram(fitted: FittedVariogram, path: str | Path, *, title: str | None = None,
@@ -76,11 +83,6 @@ def plot_variogram(fitted: FittedVariogram, path: str | Path, *, title: str | No
     path.parent.mkdir(parents=True, exist_ok=True)
     variogram_figure(fitted, title=title, log_x=log_x).savefig(path)
     return path
-
-
-def _annotate_level(ax, y: float, text: str) -> None:
-    ax.annotate(text, (0.99, y), xycoords=("axes fraction", "data"), ha="right", va="bottom",
-                fontsize=8, color="gray")
 
 
 def _describe(fitted: FittedVariogram) -> str:
