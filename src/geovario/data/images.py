@@ -113,4 +113,4 @@ def _within(values: np.ndarray, low: float, high: float) -> bool:
 def _stretch(values: np.ndarray) -> np.ndarray:
     """Minimum → 0, maximum → 255 (a constant image becomes 0)."""
     low, span = values.min(), np.ptp(values)
-    return (values - low) * (255 / span) if span > 0 else np.zeros_like(values)
+    return (values - low) * 255 / span if span > 0 else np.zeros_like(values)
