@@ -120,7 +120,7 @@ def gallery_cache_dir(ref: str | Path) -> Path:
 
 
 def user_gallery_cache_dir() -> Path:
-    """geovario's gallery cache for runs without a folder of their own (Hub, built-in)."""
+    """The gallery cache of runs without a folder of their own (Hub runs, built-in models)."""
     base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
     return Path(base) / "geovario" / GALLERY_CACHE_NAME
 

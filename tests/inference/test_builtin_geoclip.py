@@ -6,7 +6,6 @@ CLIP ViT-L/14 itself (1.7 GB) is not downloaded here: a small random CLIP with t
 """
 
 import re
-import warnings
 from pathlib import Path
 
 import huggingface_hub.constants
@@ -23,7 +22,7 @@ from geovario.errors import GeovarioError
 from geovario.inference.predictor import Predictor
 from geovario.models.pretrained import published_gallery
 
-warnings.filterwarnings("ignore", category=FutureWarning)
+pytestmark = pytest.mark.filterwarnings("ignore::FutureWarning")  # torch.jit in geoclip
 CLIP_ID = "openai/clip-vit-large-patch14"
 TOWER = dict(hidden_size=32, intermediate_size=37, num_hidden_layers=2, num_attention_heads=2)
 SUBSET = 2000  # places of the published gallery used by the fast tests
