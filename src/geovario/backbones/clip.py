@@ -18,10 +18,12 @@ pass a directory written by ``save_pretrained`` or ``hf download ... --local-dir
 """
 
 import os
+import socket
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import torch
 
@@ -111,29 +113,52 @@ def _from_pretrained(source: str) -> tuple[Any, Any]:
         return (AutoImageProcessor.from_pretrained(source, local_files_only=local_only),
                 AutoModel.from_pretrained(source, local_files_only=local_only))
 
+    def unavailable(reason: str) -> BackboneUnavailable:
+        return BackboneUnavailable(
+            f"backbone: cannot load CLIP model {source!r} ({reason}); pass a local directory "
+            "written by save_pretrained, or allow network access to the Hugging Face Hub",
+            source, reason)
+
     hub_id = not Path(source).is_dir()
-    offline = constants.HF_HUB_OFFLINE
     cached = hub_id and isinstance(try_to_load_from_cache(source, "config.json"), str)
     if cached:
         try:  # no request to the Hub: without network it would retry for minutes
             return load(local_only=True)
         except (OSError, ValueError):
             pass  # an incomplete download: let the Hub fill it in
-    if hub_id and not offline:
+    missing = "incomplete in the Hugging Face cache" if cached else \
+        "not in the Hugging Face cache"
+    if hub_id and constants.HF_HUB_OFFLINE:
+        raise unavailable(f"{missing} and HF_HUB_OFFLINE is set")
+    if hub_id and not _reachable(constants.ENDPOINT):
+        raise unavailable(f"{missing}, and {urlsplit(constants.ENDPOINT).hostname} cannot be "
+                          "reached")
+    if hub_id:
         print(f"backbone: downloading {source} from the Hugging Face Hub into its cache "
               "(once)", file=sys.stderr)
     try:
         return load(local_only=False)
     except (OSError, ValueError) as error:
         text = str(error).strip()
-        reason = (("not in the Hugging Face cache and HF_HUB_OFFLINE is set"
-                   if not cached else "incomplete in the Hugging Face cache and HF_HUB_OFFLINE "
-                   "is set") if hub_id and offline
-                  else text.splitlines()[0] if text else type(error).__name__)
-        raise BackboneUnavailable(
-            f"backbone: cannot load CLIP model {source!r} ({reason}); pass a local directory "
-            "written by save_pretrained, or allow network access to the Hugging Face Hub",
-            source, reason) from error
+        raise unavailable(text.splitlines()[0] if text else type(error).__name__) from error
+
+
+def _reachable(endpoint: str, timeout_s: float = 5.0) -> bool:
+    """Whether a TCP connection to the Hub opens.
+
+    A quick answer where huggingface_hub would retry for about two minutes. Behind a
+    proxy (``*_PROXY`` set) the library is trusted to find its way.
+    """
+    if any(os.environ.get(name) for name in ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY",
+                                             "http_proxy", "ALL_PROXY", "all_proxy")):
+        return True
+    url = urlsplit(endpoint)
+    try:
+        with socket.create_connection((url.hostname, url.port or (443 if url.scheme == "https"
+                                                                   else 80)), timeout_s):
+            return True
+    except OSError:
+        return False
 
 
 def transform_from_processor(processor: Any, source: str) -> ImageTransform:
