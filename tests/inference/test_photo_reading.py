@@ -148,3 +148,38 @@ def test_a_sideways_phone_jpeg_reads_upright():
 def test_a_damaged_exif_block_does_not_lose_the_photo():
     data = encode(photo(seed=7), "JPEG", exif=b"Exif\x00\x00garbage that is not a TIFF header")
     assert decode_image(data).size == (320, 240)
+
+
+def test_extraction_reads_photos_the_same_way(image_predictor, tmp_path):
+    """``geovario extract`` of a folder: the sideways and 16-bit files get their twins'
+    features, as in ``predict``."""
+    import pandas as pd
+
+    from geovario.cli import main
+    from geovario.store import open_store
+
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    exif = Image.Exif()
+    exif[ExifTags.Base.Orientation] = 6
+    upright = np.asarray(photo(seed=8))
+    (folder / "upright.png").write_bytes(encode(Image.fromarray(upright)))
+    (folder / "sideways.png").write_bytes(encode(Image.fromarray(
+        np.ascontiguousarray(np.rot90(upright, 1))), exif=exif))
+    eight = grey_gradient()
+    (folder / "grey8.png").write_bytes(encode(Image.fromarray(eight)))
+    (folder / "grey16.png").write_bytes(encode(Image.fromarray(eight.astype(np.uint16) * 257)))
+    names = ["upright.png", "sideways.png", "grey8.png", "grey16.png"]
+    pd.DataFrame({"path": names, "latitude": [1.0, 2.0, 3.0, 4.0],
+                  "longitude": [5.0, 6.0, 7.0, 8.0]}).to_csv(folder / "photos.csv", index=False)
+    assert main(["extract", "--dataset", "csv", "--root", str(folder), "--csv",
+                 str(folder / "photos.csv"), "--backbone", "efficientnet-lite0", "--out",
+                 str(tmp_path / "store"), "--device", "cpu", "--quiet"]) == 0
+    store = open_store(tmp_path / "store")
+    rows = {name: row for row, name in enumerate(store.ids)}
+    stored = store.features(np.arange(len(store))).astype(np.float32)
+    for copy, twin in (("sideways", "upright"), ("grey16", "grey8")):
+        a, b = stored[rows[f"{copy}.png"]], stored[rows[f"{twin}.png"]]
+        np.testing.assert_allclose(a, b, atol=2e-3 * np.abs(b).max())  # float16 store
+        expected = features(image_predictor, folder / f"{twin}.png").numpy()
+        np.testing.assert_allclose(a, expected, atol=2e-3 * np.abs(b).max())

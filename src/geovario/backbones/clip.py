@@ -20,6 +20,7 @@ pass a directory written by ``save_pretrained`` or ``hf download ... --local-dir
 import os
 import socket
 import sys
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -153,12 +154,20 @@ def _reachable(endpoint: str, timeout_s: float = 5.0) -> bool:
                                              "http_proxy", "ALL_PROXY", "all_proxy")):
         return True
     url = urlsplit(endpoint)
-    try:
-        with socket.create_connection((url.hostname, url.port or (443 if url.scheme == "https"
-                                                                   else 80)), timeout_s):
-            return True
-    except OSError:
-        return False
+    address = (url.hostname, url.port or (443 if url.scheme == "https" else 80))
+    opened: list[bool] = []
+
+    def connect() -> None:  # in a thread: the name lookup itself ignores socket timeouts
+        try:
+            socket.create_connection(address, timeout_s).close()
+            opened.append(True)
+        except OSError:
+            pass
+
+    probe = threading.Thread(target=connect, daemon=True)
+    probe.start()
+    probe.join(timeout_s)
+    return bool(opened)
 
 
 def transform_from_processor(processor: Any, source: str) -> ImageTransform:
