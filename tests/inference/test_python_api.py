@@ -128,3 +128,16 @@ def test_the_first_gallery_encoding_says_so(image_predictor, tmp_path, capsys):
     assert "300/300" in err  # the progress bar, counting places
     cached_gallery_embeddings(model, gallery, tmp_path / "cache", device, progress=True)
     assert capsys.readouterr().err == ""  # read from the cache: nothing to say
+
+
+def test_a_folder_that_is_not_a_run_names_what_works(tmp_path, capsys):
+    with pytest.raises(GeovarioError, match=r"GeoCLIP: no config.json; not a geovario run "
+                                            r"directory \(give one written by geovario train, "
+                                            r"hf:OWNER/NAME, or geoclip for the published "
+                                            r"model\)$"):
+        from geovario import Predictor
+
+        Predictor("GeoCLIP")
+    (tmp_path / "photo.jpg").write_bytes(photo_bytes())
+    assert main(["predict", str(tmp_path), str(tmp_path / "photo.jpg")]) == 2
+    assert f"{tmp_path}: no config.json; not a geovario run directory" in capsys.readouterr().err

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from geovario.checkpoint import load_weights
+from geovario.errors import GeovarioError
 from geovario.hub import gallery_cache_dir, is_hub_ref, resolve_run_dir, user_gallery_cache_dir
 from geovario.models.config import ModelConfig
 from geovario.rundir import CONFIG_NAME, WEIGHTS_NAME, read_model_config
@@ -52,9 +53,10 @@ def load_run(ref: str | Path, cache: bool = True) -> LoadedRun:
     """Load the model a run reference names.
 
     Raises:
-        GeovarioError: for a folder that is not a run, a checkpoint that does not fit its
-            config, a Hub reference that cannot be resolved, or a built-in model whose
-            package files are missing.
+        GeovarioError: "<ref>: no config.json; not a geovario run directory ..." (naming
+            the references that work) for a folder that is not a run; or for a checkpoint
+            that does not fit its config, a Hub reference that cannot be resolved, or a
+            built-in model whose package files are missing.
     """
     if is_builtin(ref):
         from geovario.models.pretrained import PUBLISHED_CONFIG, published_geoclip
@@ -66,6 +68,10 @@ def load_run(ref: str | Path, cache: bool = True) -> LoadedRun:
                          user_gallery_cache_dir() if cache else None, None)
     from geovario.models.geoclip import GeoCLIP
 
+    if not is_hub_ref(ref) and not (Path(ref) / CONFIG_NAME).is_file():
+        raise GeovarioError(f"{ref}: no {CONFIG_NAME}; not a geovario run directory (give one "
+                            "written by geovario train, hf:OWNER/NAME, or "
+                            f"{' or '.join(BUILTIN_RUNS)} for the published model)")
     run_dir = resolve_run_dir(ref)
     config = read_model_config(run_dir)
     model = GeoCLIP(config)

@@ -53,7 +53,7 @@ def cached_gallery_embeddings(model, gallery: Gallery, cache_dir: Path | None,
     """Embeddings from ``cache_dir`` when a valid file exists; otherwise computed and saved.
 
     With ``progress``, a first encoding says so in one line and shows a progress bar (the
-    published 100K gallery takes about half a minute on two CPU cores).
+    published 100K gallery takes half a minute to a minute on two CPU cores).
     """
     if cache_dir is None:
         if progress:
