@@ -88,7 +88,7 @@ def prediction_rows(run: Path, package: PackageModel) -> list[tuple]:
     for n in (1, 256):
         features = torch.randn(n, 768)
         theirs = timed(lambda f=features: package.predict(f, 5), 1 if n > 1 else 2)
-        ours = timed(lambda f=features: predictor.predict(f.numpy(), k=5), 3)
+        ours = timed(lambda f=features: predictor.predict_features(f.numpy(), k=5), 3)
         rows.append((f"predict top-5, {n} image(s), 100K gallery", theirs, ours))
     return rows
 

@@ -6,7 +6,6 @@ import torch
 from tests.serve.serve_testdata import ServerProcess, make_run
 
 from geovario.geo import uniform_sphere_points
-from geovario.inference.images import load_run_backbone
 from geovario.inference.predictor import Predictor
 
 torch.set_num_threads(2)
@@ -45,7 +44,7 @@ def image_predictor(image_run):
 
 @pytest.fixture(scope="session")
 def image_backbone(image_predictor):
-    return load_run_backbone(image_predictor)
+    return image_predictor.load_backbone()
 
 
 @pytest.fixture(scope="session")

@@ -136,7 +136,7 @@ def hub(tmp_path, monkeypatch):
 
 def predictions(run, runs):
     predictor = Predictor(run, gallery=f"store:{runs / 'train'}", device="cpu")
-    return predictor.predict(open_store(runs / "test").features(np.arange(64)), k=3)
+    return predictor.predict_features(open_store(runs / "test").features(np.arange(64)), k=3)
 
 
 def assert_same(a, b):

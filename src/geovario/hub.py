@@ -118,6 +118,11 @@ def gallery_cache_dir(ref: str | Path) -> Path:
     """
     if not is_hub_ref(ref):
         return Path(ref) / GALLERY_CACHE_NAME
+    return user_gallery_cache_dir()
+
+
+def user_gallery_cache_dir() -> Path:
+    """The gallery cache of runs without a folder of their own (Hub runs, built-in models)."""
     base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
     return Path(base) / "geovario" / GALLERY_CACHE_NAME
 
@@ -235,12 +240,11 @@ def model_card(repo_id: str, config: dict, *, revision: str | None = None,
               "the run's own backbone:", "", "```bash",
               f"geovario predict {ref} photo1.jpg photo2.png --top-k 5",
               f"geovario serve {ref}", "```", "", "```python",
-              "from geovario.inference import Predictor",
-              "from geovario.inference.images import load_run_backbone, predict_images", "",
+              "from geovario import Predictor", "",
               f'predictor = Predictor("{ref}")',
-              "backbone = load_run_backbone(predictor)",
-              'for result in predict_images(predictor, backbone, ["photo1.jpg"], k=5):',
-              "    print(result.to_dict())", "```"]
+              'for guess in predictor.predict("photo1.jpg", top_k=5):',
+              "    print(guess.latitude, guess.longitude, guess.probability, guess.place)",
+              "```"]
     if evaluation:
         lines += ["", "## Evaluation", "", "OSV-5M's metrics (`evaluation.json`):", "",
                   "| metric | value |", "|---|---|"]

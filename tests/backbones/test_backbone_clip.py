@@ -16,7 +16,7 @@ from transformers import (
     ViTModel,
 )
 
-from geovario.backbones import load_backbone
+from geovario.backbones import clip, load_backbone
 from geovario.backbones.clip import DEFAULT_MODEL
 from geovario.errors import GeovarioError
 
@@ -105,7 +105,34 @@ def test_hub_id_without_network_is_a_one_line_error(offline):
                             "or allow network access to the Hugging Face Hub")
 
 
+@pytest.fixture
+def own_hub_cache(tmp_path, monkeypatch):
+    """An empty Hugging Face cache, online mode, no proxy."""
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_CACHE", str(tmp_path / "hf"))
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", False)
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    for name in ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY",
+                 "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+
+
+def test_an_unreachable_hub_is_said_at_once(own_hub_cache, monkeypatch):
+    """Not two minutes of huggingface_hub's retries: one line as soon as no connection opens."""
+    monkeypatch.setattr(huggingface_hub.constants, "ENDPOINT", "http://127.0.0.1:9")
+    with pytest.raises(GeovarioError) as info:
+        load_backbone("clip:geovario-tests/no-such-model")
+    assert str(info.value).startswith(
+        "backbone: cannot load CLIP model 'geovario-tests/no-such-model' (not in the Hugging "
+        "Face cache, and 127.0.0.1 cannot be reached); pass a local directory")
+    assert (info.value.source, info.value.reason) == (
+        "geovario-tests/no-such-model", "not in the Hugging Face cache, and 127.0.0.1 cannot "
+        "be reached")
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.invalid:3128")  # the proxy may know a way
+    assert clip._reachable("http://127.0.0.1:9")
+
+
 def test_bare_clip_means_geoclips_backbone(monkeypatch):
+    monkeypatch.setattr(clip, "_reachable", lambda endpoint: True)
     asked = []
 
     def from_pretrained(source, *args, **kwargs):

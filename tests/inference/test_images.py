@@ -13,7 +13,6 @@ from geovario.cli import main
 from geovario.errors import GeovarioError
 from geovario.inference.images import (
     BadImageError,
-    load_run_backbone,
     place_names,
     predict_images,
     prepare_image,
@@ -42,7 +41,7 @@ def by_hand(predictor, backbone, path, k):
     """Oracle: Pillow, the backbone and the predictor called directly, one image at a time."""
     with Image.open(path) as image:
         pixels = backbone.preprocess(image)[None]
-    out = predictor.predict(backbone.embed(pixels).numpy(), k=k)
+    out = predictor.predict_features(backbone.embed(pixels).numpy(), k=k)
     return out.topk_coords[0], out.topk_probs[0]
 
 
@@ -87,8 +86,8 @@ def test_only_bad_files_exit_2(image_run, photos, capsys):
 
 def test_batches_do_not_change_results(image_predictor, image_backbone, photos):
     paths = [photos[0], photos[2], photos[1], photos[0]]
-    one = predict_images(image_predictor, image_backbone, paths, k=4, batch_size=1)
-    three = predict_images(image_predictor, image_backbone, paths, k=4, batch_size=3)
+    one = predict_images(image_predictor, paths, k=4, batch_size=1)
+    three = predict_images(image_predictor, paths, k=4, batch_size=3)
     assert [r.error is None for r in three] == [True, False, True, True]
     for a, b in zip(one, three, strict=True):
         assert (a.source, a.error) == (b.source, b.error)
@@ -96,7 +95,7 @@ def test_batches_do_not_change_results(image_predictor, image_backbone, photos):
                                    [[g.latitude, g.longitude, g.probability] for g in b.guesses],
                                    rtol=1e-5, atol=1e-6)
     with pytest.raises(GeovarioError, match="predict_images: batch_size must be >= 1, got 0"):
-        predict_images(image_predictor, image_backbone, paths, batch_size=0)
+        predict_images(image_predictor, paths, batch_size=0)
 
 
 def test_prepare_image_reasons(image_backbone):
@@ -150,7 +149,7 @@ def test_a_backbone_that_does_not_fit_the_run(tmp_path):
     predictor = Predictor(run, gallery=str(gallery), device="cpu")
     with pytest.raises(GeovarioError, match=r"run: backbone 'efficientnet-lite0' gives 1280-d "
                                             r"features, the run expects 64$"):
-        load_run_backbone(predictor)
+        predictor.load_backbone()
 
 
 def test_store_mode_prints_places_too(image_run, image_predictor, image_backbone, photos,
@@ -166,7 +165,8 @@ def test_store_mode_prints_places_too(image_run, image_predictor, image_backbone
     assert main(["predict", str(run), "--store", str(tmp_path / "store"), "--ids", "b",
                  "--top-k", "3", "--gallery", str(gallery), "--device", "cpu", "--json"]) == 0
     (result,) = json.loads(capsys.readouterr().out)["results"]
-    expected = image_predictor.predict(open_store(tmp_path / "store").features([1]), k=3)
+    expected = image_predictor.predict_features(open_store(tmp_path / "store").features([1]),
+                                                k=3)
     assert result["id"] == "b"
     np.testing.assert_allclose([[p["latitude"], p["longitude"]] for p in result["predictions"]],
                                expected.topk_coords[0], atol=1e-9)

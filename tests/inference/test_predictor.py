@@ -57,14 +57,14 @@ def test_cached_gallery_equals_uncached_and_survives_damage(predictor, tmp_path,
 
 def test_predictions_are_near_the_truth_and_refine_works(predictor, trained):
     store = open_store(trained / "test")
-    out = predictor.predict(store.features(np.arange(200)), k=5)
+    out = predictor.predict_features(store.features(np.arange(200)), k=5)
     assert out.topk_coords.shape == (200, 5, 2) and out.topk_probs.shape == (200, 5)
     assert np.all(np.diff(out.topk_probs, axis=1) <= 1e-7)
     errors = [great_circle(p, t, radius=6371).km for p, t in zip(out.coords, store.coords,
                                                                 strict=True)]
     # Random guessing on a sphere has a median error of ~10,000 km.
     assert np.median(errors) < 3000
-    refined = predictor.predict(store.features(np.arange(200)), k=1, refine=5)
+    refined = predictor.predict_features(store.features(np.arange(200)), k=1, refine=5)
     assert not np.allclose(refined.coords, out.coords)
 
 
@@ -87,7 +87,7 @@ def test_evaluate_matches_the_metrics_command_on_its_own_csv(predictor, trained,
 
 def test_bad_predictor_input(predictor):
     with pytest.raises(GeovarioError, match=r"features of shape \(3, 5\), the run expects"):
-        predictor.predict(np.zeros((3, 5)))
+        predictor.predict_features(np.zeros((3, 5)))
     with pytest.raises(GeovarioError, match="features come from backbone 'clip:x'"):
         predictor.check_backbone("clip:x", "some-store")
 

@@ -39,7 +39,7 @@ def assert_same(predictions: list[dict], expected: list[dict]) -> None:
 def expected_coords(predictor, backbone, data: bytes, k: int) -> np.ndarray:
     """Oracle: Pillow → the backbone by hand → the predictor, without geovario.inference.images."""
     pixels = backbone.preprocess(Image.open(io.BytesIO(data)))[None]
-    return predictor.predict(backbone.embed(pixels).numpy(), k=k).topk_coords[0]
+    return predictor.predict_features(backbone.embed(pixels).numpy(), k=k).topk_coords[0]
 
 
 @pytest.mark.parametrize("fmt", ["JPEG", "PNG"])
@@ -72,9 +72,11 @@ def test_top_k_parameter(client):
     three = post(client, data, top_k=3).json()["predictions"]
     assert_same(three, five[:3])
     assert len(post(client, data, top_k=12).json()["predictions"]) == 12
-    for bad in (0, 101, "many"):
+    for bad in (0, 101, "many", 2.5):
         response = post(client, data, top_k=bad)
-        assert response.status_code == 422 and "top_k" in response.text
+        assert response.status_code == 422
+        assert response.json() == {"detail": f"top_k must be a whole number from 1 to 100, "
+                                             f"got {str(bad)!r}"}
 
 
 def test_oversized_uploads_get_413(client):
@@ -140,9 +142,27 @@ def test_bad_images_get_400(client, data, name, message):
     assert response.json()["detail"].startswith(message)
 
 
-def test_missing_field_is_a_client_error(client):
-    response = client.post("/predict", data={"picture": "x"})
-    assert response.status_code == 422 and "image" in response.text
+@pytest.mark.parametrize("request_options", [
+    {"data": {"picture": "x"}},  # a form without the image field
+    {"files": {"picture": ("a.jpg", photo_bytes(), "image/jpeg")}},  # a file, misnamed
+    {"json": {"image": "photo.jpg"}},  # not a form at all
+    {},  # nothing
+])
+def test_missing_image_field_is_one_sentence(client, request_options):
+    response = client.post("/predict", **request_options)
+    assert response.status_code == 400
+    assert response.json() == {"detail": "no photo: send it as the multipart/form-data file "
+                                         "field 'image' (curl -F image=@photo.jpg)"}
+
+
+def test_every_error_body_is_one_sentence(client):
+    """Whatever goes wrong, the body is {"detail": str}: what the page shows as it is."""
+    answers = [post(client, photo_bytes(), top_k="x"), post(client, b"not a photo"),
+               client.post("/predict"), client.get("/predict"), client.get("/nowhere"),
+               post(client, b"\xff" * (LIMIT + 100_000))]
+    assert [a.status_code for a in answers] == [422, 400, 400, 405, 404, 413]
+    for answer in answers:
+        assert list(answer.json()) == ["detail"] and isinstance(answer.json()["detail"], str)
 
 
 def test_health_page_and_static_files(client):

@@ -11,14 +11,20 @@ the same operations and rounding as the transformers 5.x torchvision backend. A
 checkpoint whose processor uses the PIL backend resizes with PIL instead, which can
 differ by a grey level at some pixels.
 
-A hub id is downloaded by ``from_pretrained`` into the Hugging Face cache on first use;
-without network access, pass a directory written by ``save_pretrained``.
+A hub id is downloaded by ``from_pretrained`` into the Hugging Face cache on first use
+(saying so in one line); once complete in the cache it loads from there without asking
+the Hub, so it also loads without network. Without network and without a cached copy,
+pass a directory written by ``save_pretrained`` or ``hf download ... --local-dir``.
 """
 
 import os
+import socket
+import sys
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import torch
 
@@ -28,6 +34,20 @@ from geovario.errors import GeovarioError
 
 DEFAULT_MODEL = "openai/clip-vit-large-patch14"
 PREFIX = "clip:"
+
+
+class BackboneUnavailable(GeovarioError):
+    """A CLIP model that cannot be loaded from its folder, the cache or the Hub.
+
+    Attributes:
+        source: the hub id or folder.
+        reason: why, in a few words.
+    """
+
+    def __init__(self, message: str, source: str, reason: str):
+        super().__init__(message)
+        self.source = source
+        self.reason = reason
 
 
 class HFImageTower(Backbone):
@@ -55,17 +75,7 @@ def load_clip(spec: str | None, device: torch.device, dtype: torch.dtype) -> HFI
             "backbone: CLIP model ...: unsupported image processor ...".
     """
     source = _resolve_source(spec or DEFAULT_MODEL)
-    from transformers import AutoImageProcessor, AutoModel  # heavy import, only when used
-
-    try:
-        processor = AutoImageProcessor.from_pretrained(source)
-        model = AutoModel.from_pretrained(source)
-    except (OSError, ValueError) as error:
-        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        raise GeovarioError(
-            f"backbone: cannot load CLIP model {source!r} ({reason}); pass a local directory "
-            "written by save_pretrained, or allow network access to the Hugging Face Hub"
-        ) from error
+    processor, model = _from_pretrained(source)
     if not hasattr(model, "get_image_features"):
         raise GeovarioError(f"backbone: CLIP model {source!r} ({type(model).__name__}) has no "
                             "image embedding (get_image_features); use CLIP, SigLIP or StreetCLIP")
@@ -86,8 +96,78 @@ def _resolve_source(source: str) -> str:
     looks_like_path = (path.is_absolute() or source.startswith((".", "~"))
                        or source.count("/") > 1 or os.sep != "/" and os.sep in source)
     if looks_like_path:
-        raise GeovarioError(f"backbone: CLIP model directory {source!r} does not exist")
+        raise BackboneUnavailable(f"backbone: CLIP model directory {source!r} does not exist",
+                                  source, "no such folder")
     return source
+
+
+def _from_pretrained(source: str) -> tuple[Any, Any]:
+    """The image processor and model of a folder or hub id: cache first, then the Hub.
+
+    Raises:
+        BackboneUnavailable: "backbone: cannot load CLIP model ..." with the way out.
+    """
+    from huggingface_hub import constants, try_to_load_from_cache
+    from transformers import AutoImageProcessor, AutoModel  # heavy import, only when used
+
+    def load(local_only: bool) -> tuple[Any, Any]:
+        return (AutoImageProcessor.from_pretrained(source, local_files_only=local_only),
+                AutoModel.from_pretrained(source, local_files_only=local_only))
+
+    def unavailable(reason: str) -> BackboneUnavailable:
+        return BackboneUnavailable(
+            f"backbone: cannot load CLIP model {source!r} ({reason}); pass a local directory "
+            "written by save_pretrained, or allow network access to the Hugging Face Hub",
+            source, reason)
+
+    hub_id = not Path(source).is_dir()
+    cached = hub_id and isinstance(try_to_load_from_cache(source, "config.json"), str)
+    if cached:
+        try:  # no request to the Hub: without network it would retry for minutes
+            return load(local_only=True)
+        except (OSError, ValueError):
+            pass  # an incomplete download: let the Hub fill it in
+    missing = "incomplete in the Hugging Face cache" if cached else \
+        "not in the Hugging Face cache"
+    if hub_id and constants.HF_HUB_OFFLINE:
+        raise unavailable(f"{missing} and HF_HUB_OFFLINE is set")
+    if hub_id and not _reachable(constants.ENDPOINT):
+        raise unavailable(f"{missing}, and {urlsplit(constants.ENDPOINT).hostname} cannot be "
+                          "reached")
+    if hub_id:
+        print(f"backbone: downloading {source} from the Hugging Face Hub into its cache "
+              "(once)", file=sys.stderr)
+    try:
+        return load(local_only=False)
+    except (OSError, ValueError) as error:
+        text = str(error).strip()
+        raise unavailable(text.splitlines()[0] if text else type(error).__name__) from error
+
+
+def _reachable(endpoint: str, timeout_s: float = 5.0) -> bool:
+    """Whether a TCP connection to the Hub opens.
+
+    A quick answer where huggingface_hub would retry for about two minutes. Behind a
+    proxy (``*_PROXY`` set) the library is trusted to find its way.
+    """
+    if any(os.environ.get(name) for name in ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY",
+                                             "http_proxy", "ALL_PROXY", "all_proxy")):
+        return True
+    url = urlsplit(endpoint)
+    address = (url.hostname, url.port or (443 if url.scheme == "https" else 80))
+    opened: list[bool] = []
+
+    def connect() -> None:  # in a thread: the name lookup itself ignores socket timeouts
+        try:
+            socket.create_connection(address, timeout_s).close()
+            opened.append(True)
+        except OSError:
+            pass
+
+    probe = threading.Thread(target=connect, daemon=True)
+    probe.start()
+    probe.join(timeout_s)
+    return bool(opened)
 
 
 def transform_from_processor(processor: Any, source: str) -> ImageTransform:

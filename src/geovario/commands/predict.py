@@ -7,31 +7,36 @@ from pathlib import Path
 
 import numpy as np
 
-from geovario.commands.options import add_device
+from geovario.commands.options import add_device, add_quiet
+from geovario.commands.run_options import add_backbone_override, add_gallery, add_run
 from geovario.errors import GeovarioError
 
 
 def register(parser: argparse.ArgumentParser) -> None:
     """Add the ``predict`` command."""
     parser.description = (
-        "Locate photos with a trained run: the top-k gallery locations, their "
-        "probabilities and the nearest named place. Give image files (embedded with the "
-        "run's own backbone) or --store for images already embedded in a feature store.")
-    parser.add_argument("run", metavar="RUN",
-                        help="run directory, or hf:OWNER/NAME[@REVISION] on the Hugging Face Hub")
+        "Locate photos: the top-k gallery locations, their probabilities and the nearest "
+        "named place. Give image files or folders of them (embedded with the run's own "
+        "backbone), or --store for images already embedded in a feature store. "
+        "RUN may be geoclip, the published GeoCLIP: geovario predict geoclip photo.jpg")
+    add_run(parser)
     parser.add_argument("images", type=Path, nargs="*", metavar="IMAGE",
-                        help="image files; unreadable ones are reported and skipped")
+                        help="image files or folders of them; unreadable files are "
+                        "reported and skipped")
+    parser.add_argument("--recursive", action="store_true",
+                        help="also read the images in the folders' subfolders")
     parser.add_argument("--store", type=Path, default=None,
                         help="feature store holding the images (instead of image files)")
     parser.add_argument("--ids", default=None,
                         help="with --store: comma-separated image ids (default: every image)")
     parser.add_argument("--top-k", type=int, default=5,
                         help="candidates per image, best first, each with its probability")
-    parser.add_argument("--gallery", default="geoclip",
-                        help="geoclip (published 100K), store:DIR, or a CSV of coordinates")
+    add_gallery(parser)
+    add_backbone_override(parser)
     parser.add_argument("--batch-size", type=int, default=16, help="images embedded at once")
     add_device(parser, "the backbone and the model")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
+    add_quiet(parser)
     parser.set_defaults(func=run)
 
 
@@ -75,7 +80,7 @@ def store_results(predictor, store, rows: np.ndarray, k: int) -> list[dict]:
     from geovario.inference.images import place_names
 
     predictor.check_backbone(store.backbone, str(store.path))
-    out = predictor.predict(store.features(rows), k=k)
+    out = predictor.predict_features(store.features(rows), k=k)
     names = iter(place_names(out.topk_coords.reshape(-1, 2)))
     return [{"id": str(store.ids[row]),
              "predictions": [{"latitude": float(lat), "longitude": float(lon),
@@ -85,16 +90,41 @@ def store_results(predictor, store, rows: np.ndarray, k: int) -> list[dict]:
             for i, row in enumerate(rows)]
 
 
+def expand_folders(paths: list[Path], recursive: bool) -> list[Path]:
+    """Files as given; each folder replaced by its images, sorted, saying how many.
+
+    Raises:
+        GeovarioError: "<folder>: no images in it ..." for a folder without any.
+    """
+    from geovario.inference.images import find_images
+
+    files: list[Path] = []
+    for path in paths:
+        if not path.is_dir():
+            files.append(path)
+            continue
+        found, skipped = find_images(path, recursive)
+        more = (f"; {skipped} subfolder{'s' * (skipped > 1)} not searched (--recursive)"
+                if skipped else "")
+        if not found:
+            raise GeovarioError(f"{path}: no images in it (.jpg, .png, .tif, .webp... "
+                                f"files){more}")
+        print(f"{path}: {len(found)} image{'s' * (len(found) > 1)}{more}", file=sys.stderr)
+        files += found
+    return files
+
+
 def run(args: argparse.Namespace) -> int:
     """Predict and print one block (or one JSON list entry) per image.
 
     Exit code 0 when at least one image was located, 2 when every image file failed.
 
     Raises:
-        GeovarioError: any of :func:`check_inputs`, "predict: --top-k K is more than the N
-            locations of gallery G", or the run's, store's or backbone's own errors.
+        GeovarioError: any of :func:`check_inputs` or :func:`expand_folders`, "predict:
+            --top-k K is more than the N locations of gallery G", or the run's, store's
+            or backbone's own errors.
     """
-    from geovario.inference.images import load_run_backbone, predict_images
+    from geovario.inference.images import predict_images
     from geovario.inference.predictor import Predictor
     from geovario.store import open_store
 
@@ -102,7 +132,10 @@ def run(args: argparse.Namespace) -> int:
     if args.store is not None:
         store = open_store(args.store)
         rows = select_rows(store.ids, args.ids, str(store.path))
-    predictor = Predictor(args.run, gallery=args.gallery, device=args.device)
+    else:
+        images = expand_folders(args.images, args.recursive)
+    predictor = Predictor(args.run, device=args.device, gallery=args.gallery,
+                          backbone=args.backbone, progress=not args.quiet)
     if args.top_k > len(predictor.gallery):
         raise GeovarioError(f"predict: --top-k {args.top_k} is more than the "
                             f"{len(predictor.gallery)} locations of gallery "
@@ -110,10 +143,10 @@ def run(args: argparse.Namespace) -> int:
     if args.store is not None:
         results = store_results(predictor, store, rows, args.top_k)
     else:
-        backbone = load_run_backbone(predictor)
+        predictor.preload()
         results = [r.to_dict() for r in predict_images(
-            predictor, backbone, args.images, k=args.top_k, batch_size=args.batch_size,
-            progress=len(args.images) > args.batch_size)]
+            predictor, images, k=args.top_k, batch_size=args.batch_size,
+            progress=not args.quiet and len(images) > args.batch_size)]
     failed = sum("error" in result for result in results)
     if args.json:
         print(json.dumps({"run": args.run, "backbone": predictor.backbone,

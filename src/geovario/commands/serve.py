@@ -1,27 +1,27 @@
-"""``geovario serve``: a web page and a JSON API that locate uploaded photos with a trained run."""
+"""``geovario serve``: a web page and a JSON API that locate uploaded photos with a run."""
 
 import argparse
 import sys
 
 from geovario.commands.options import add_device
+from geovario.commands.run_options import add_backbone_override, add_gallery, add_run
 from geovario.errors import GeovarioError
 
 
 def register(parser: argparse.ArgumentParser) -> None:
     """Add the ``serve`` command."""
     parser.description = (
-        "Serve a trained run: a page at / to upload a photo and see the top-k "
-        "guesses on a world map, POST /predict (multipart field 'image', optional top_k) "
-        "for JSON, GET /health. The model, backbone and gallery load once at startup. "
-        "There is no authentication: keep the default loopback host unless the network "
-        "is trusted.")
-    parser.add_argument("run", metavar="RUN",
-                        help="run directory, or hf:OWNER/NAME[@REVISION] on the Hugging Face Hub")
+        "Serve a run (or geoclip, the published GeoCLIP): a page at / to upload a photo "
+        "and see the top-k guesses on a world map, POST /predict (multipart field 'image', "
+        "optional top_k) for JSON, GET /health. The model, backbone and gallery load once "
+        "at startup. There is no authentication: keep the default loopback host unless "
+        "the network is trusted.")
+    add_run(parser)
     parser.add_argument("--host", default="127.0.0.1",
                         help="address to listen on (0.0.0.0: every interface)")
     parser.add_argument("--port", type=int, default=8000, help="port to listen on (0: any free)")
-    parser.add_argument("--gallery", default="geoclip",
-                        help="geoclip (published 100K), store:DIR, or a CSV of coordinates")
+    add_gallery(parser)
+    add_backbone_override(parser)
     parser.add_argument("--top-k", type=int, default=5, help="guesses per photo by default")
     parser.add_argument("--max-upload-mb", type=float, default=10.0,
                         help="largest accepted photo; larger uploads get 413")
@@ -36,7 +36,6 @@ def run(args: argparse.Namespace) -> int:
         GeovarioError: "serve: --top-k must be 1 to 100 ...", "serve: --max-upload-mb must be
             > 0 ...", or a port that cannot be bound (before anything slow is loaded).
     """
-    from geovario.inference.images import load_run_backbone
     from geovario.inference.predictor import Predictor
     from geovario.serve import create_app, listen, make_server
     from geovario.serve.app import MAX_TOP_K
@@ -47,15 +46,14 @@ def run(args: argparse.Namespace) -> int:
         raise GeovarioError(f"serve: --max-upload-mb must be > 0, got {args.max_upload_mb}")
     sock = listen(args.host, args.port)
     try:
-        predictor = Predictor(args.run, gallery=args.gallery, device=args.device,
-                              progress=True)
-        backbone = load_run_backbone(predictor)
-        app = create_app(predictor, backbone, top_k=args.top_k,
+        predictor = Predictor(args.run, device=args.device, gallery=args.gallery,
+                              backbone=args.backbone)
+        app = create_app(predictor, top_k=args.top_k,
                          max_upload_bytes=int(args.max_upload_mb * 2**20))
         host, port = sock.getsockname()[:2]
         shown = f"[{host}]" if ":" in host else host
-        print(f"geovario serve: {predictor.backbone} run, gallery {predictor.gallery.name}; "
-              f"open http://{shown}:{port}/", file=sys.stderr)
+        print(f"geovario serve: {args.run} ({predictor.backbone}, gallery "
+              f"{predictor.gallery.name}); open http://{shown}:{port}/", file=sys.stderr)
         make_server(app).run(sockets=[sock])
     except KeyboardInterrupt:  # uvicorn re-raises Ctrl-C after its graceful shutdown
         pass

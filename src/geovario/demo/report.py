@@ -202,6 +202,6 @@ def _examples(result, data: Path, background, path: Path) -> Path:
     for name in result.metrics:
         predictor = Predictor(result.out / "runs" / name, gallery=result.settings.gallery,
                               device="cpu")
-        out = predictor.predict(store.features(rows), k=5)
+        out = predictor.predict_features(store.features(rows), k=5)
         top5[name] = (out.topk_coords, out.topk_probs)
     return examples(patches, store.coords[rows], top5, background, path)

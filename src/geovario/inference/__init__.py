@@ -1,10 +1,11 @@
-"""Inference with a trained run: the gallery, the predictor, image files and evaluation.
+"""Inference with a run: the gallery, the predictor, photos and evaluation.
 
-It reads a run directory through :mod:`geovario.rundir` and the weights through
-:mod:`geovario.checkpoint`; nothing here imports the training code.
+It reads a run (a folder, a Hub run or the built-in ``geoclip``) through
+:mod:`geovario.inference.runs`; nothing here imports the training code.
 """
 
 from geovario.inference.evaluate import evaluate
+from geovario.inference.images import Guess
 from geovario.inference.predictor import Prediction, Predictor
 
-__all__ = ["Prediction", "Predictor", "evaluate"]
+__all__ = ["Guess", "Prediction", "Predictor", "evaluate"]

@@ -30,7 +30,7 @@ def evaluate(predictor: Predictor, store_path: str | Path, *, refine: int | None
     coords, probs = [], []
     with tqdm(total=len(store), desc="evaluate", unit="img", disable=not progress) as bar:
         for _, features in store.iter_batches(batch_size):
-            out = predictor.predict(features, k=1, refine=refine)
+            out = predictor.predict_features(features, k=1, refine=refine)
             coords.append(out.coords)
             probs.append(out.topk_probs[:, 0])
             bar.update(len(features))

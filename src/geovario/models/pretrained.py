@@ -17,9 +17,13 @@ import pandas as pd
 import torch
 
 from geovario.errors import GeovarioError
-from geovario.models.config import GEOCLIP_SIGMAS
+from geovario.models.config import GEOCLIP_SIGMAS, ModelConfig
 
 GEOCLIP_FEATURE_DIM = 768
+#: The published model's shape: CLIP ViT-L/14 features (768-d), 512-d embeddings, three
+#: Fourier scales; every part loads from the package.
+PUBLISHED_CONFIG = ModelConfig(backbone="clip:openai/clip-vit-large-patch14",
+                               feature_dim=GEOCLIP_FEATURE_DIM, init="geoclip")
 
 
 def geoclip_package_dir() -> Path:
@@ -107,3 +111,19 @@ def warm_start(model, *, location_only: bool = False) -> list[str]:
             model.logit_scale.copy_(published_logit_scale())
         loaded.append("logit scale")
     return loaded
+
+
+def published_geoclip():
+    """GeoCLIP as published, ready to locate CLIP ViT-L/14 features: no training needed.
+
+    Raises:
+        GeovarioError: when the installed package lacks a part, or one does not fit.
+    """
+    from geovario.models.geoclip import GeoCLIP
+
+    model = GeoCLIP(PUBLISHED_CONFIG)
+    loaded = warm_start(model)
+    if len(loaded) != len(GEOCLIP_SIGMAS) + 2:
+        raise GeovarioError(f"geoclip: the installed package gave only {', '.join(loaded)} "
+                            "of the published model")
+    return model

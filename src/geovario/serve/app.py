@@ -16,8 +16,9 @@ every module being thread-safe.
 Upload limits: :class:`UploadLimit` refuses a body whose ``Content-Length`` is over the
 limit before reading it, and counts the bytes actually received so a client that sends
 no length, or a false one, is cut off at the limit too; memory per request stays bounded.
-Bad input never ends in a 500: too large → 413, not a usable image → 400, a missing
-field or a bad ``top_k`` → FastAPI's 422; every error body is ``{"detail": message}``.
+Bad input never ends in a 500, and every error body is ``{"detail": "one sentence"}``:
+too large → 413, no ``image`` field or not a usable image → 400, a bad ``top_k`` → 422
+(FastAPI's own list of validation errors is rewritten as one sentence).
 """
 
 import os
@@ -25,12 +26,12 @@ import threading
 import time
 from typing import Annotated
 
-from fastapi import FastAPI, File, HTTPException, Query, UploadFile
+from fastapi import FastAPI, File, HTTPException, Query, Request, UploadFile
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from geovario.backbones import Backbone
-from geovario.inference.images import BadImageError, locate, place_names, prepare_image
+from geovario.inference.images import BadImageError, place_names
 from geovario.inference.predictor import Predictor
 from geovario.serve.page import CSS, JS, render_page
 from geovario.serve.worldmap import world_map_jpeg
@@ -80,16 +81,32 @@ class UploadLimit:
         await self.app(scope, counted, send)
 
 
-def create_app(predictor: Predictor, backbone: Backbone, *, top_k: int = 5,
+def validation_error(errors: list[dict], max_k: int) -> tuple[int, str]:
+    """One status and sentence for FastAPI's list of request validation errors."""
+    fields = {tuple(error.get("loc", ()))[-1:] for error in errors}
+    if ("top_k",) in fields:
+        given = next(error.get("input") for error in errors
+                     if tuple(error.get("loc", ()))[-1:] == ("top_k",))
+        return 422, f"top_k must be a whole number from 1 to {max_k}, got {given!r}"
+    if ("image",) in fields:
+        return 400, ("no photo: send it as the multipart/form-data file field 'image' "
+                     "(curl -F image=@photo.jpg)")
+    first = errors[0] if errors else {}
+    where = ".".join(str(part) for part in first.get("loc", ())[1:]) or "request"
+    return 422, f"{where}: {first.get('msg', 'invalid request')}"
+
+
+def create_app(predictor: Predictor, *, top_k: int = 5,
                max_upload_bytes: int = 10 * 2**20) -> FastAPI:
-    """Build the app around a loaded run and its backbone.
+    """Build the app around a loaded run.
 
     Args:
-        predictor: the run, with its gallery already embedded.
-        backbone: the run's backbone (``geovario.inference.images.load_run_backbone``).
+        predictor: the run; its backbone and gallery embeddings are loaded here if they
+            are not yet, so the first request is as fast as the others.
         top_k: guesses per request when the request does not say.
         max_upload_bytes: largest accepted image file.
     """
+    predictor.preload()
     max_k = min(MAX_TOP_K, len(predictor.gallery))
     top_k = min(top_k, max_k)
     place_names([[0.0, 0.0]])  # load the place table now, not in the first request
@@ -104,6 +121,11 @@ def create_app(predictor: Predictor, backbone: Backbone, *, top_k: int = 5,
     app.add_middleware(UploadLimit, max_body=max_upload_bytes + MULTIPART_SLACK,
                        message=too_large(max_upload_bytes))
     cached = {"Cache-Control": "public, max-age=86400"}
+
+    @app.exception_handler(RequestValidationError)
+    async def one_sentence(_: Request, error: RequestValidationError) -> JSONResponse:
+        status, detail = validation_error(list(error.errors()), max_k)
+        return JSONResponse({"detail": detail}, status_code=status)
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     def index() -> str:
@@ -138,12 +160,12 @@ def create_app(predictor: Predictor, backbone: Backbone, *, top_k: int = 5,
             raise HTTPException(status_code=413, detail=too_large(max_upload_bytes))
         try:
             with decode_slots:
-                pixels = prepare_image(data, backbone)
+                pixels = predictor.prepare(data)
         except BadImageError as error:
             raise HTTPException(status_code=400,
                                 detail=f"{image.filename or 'image'}: {error}") from None
         with model_lock:
-            (guesses,) = locate(predictor, backbone, pixels[None], k)
+            (guesses,) = predictor.locate(pixels[None], k)
         return {"predictions": [{"latitude": g.latitude, "longitude": g.longitude,
                                  "probability": g.probability, "place": g.place}
                                 for g in guesses],

@@ -143,10 +143,7 @@ function show(predictions) {
 }
 
 function message(answer, response) {
-  if (answer && typeof answer.detail === "string") return answer.detail;
-  if (answer && Array.isArray(answer.detail)) {  // FastAPI's validation errors
-    return answer.detail.map((d) => d.loc[d.loc.length - 1] + ": " + d.msg).join("; ");
-  }
+  if (answer && typeof answer.detail === "string") return answer.detail;  // every API error
   return "the server answered " + response.status + " " + response.statusText;
 }
 
