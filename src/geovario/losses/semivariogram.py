@@ -55,11 +55,12 @@ from geovario.losses.options import (
     SCALES,
 )
 
+from geovario.variogram.fitted import FittedVariogram
+
 #: Soft-positive: the most target mass an anchor's false negatives share, whatever λ.
 SOFT_POSITIVE_MAX_SHARE = 0.5
 #: Width δ of the false-negative ramp in residual units: full treatment from r = δ on.
 DEFAULT_FALSE_RAMP = 0.05
-from geovario.variogram.fitted import FittedVariogram
 
 
 @LOSSES.register("semivariogram")
