@@ -54,7 +54,6 @@ from geovario.losses.options import (
     RULES,
     SCALES,
 )
-
 from geovario.variogram.fitted import FittedVariogram
 
 #: Soft-positive: the most target mass an anchor's false negatives share, whatever λ.
