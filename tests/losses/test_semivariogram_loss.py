@@ -93,18 +93,20 @@ def test_false_negative_modes():
 
 
 @pytest.mark.parametrize("strength", [0.2, 0.5, 1.0])
-def test_soft_positives_leave_the_own_location_at_least_one_minus_lambda(strength):
+def test_soft_positives_leave_the_own_location_at_least_one_minus_min_lambda_half(strength):
     # 300 near-identical neighbours at 0-3 km: uncapped, each would take λ·c of the target.
     km = np.linspace(0.0, 3.0, 300)
     inputs = inputs_for(list(km), [0.001] * len(km))
     soft = sv_loss(false_negatives="soft-positive", false_strength=strength)
     _, q = soft.weights_and_targets(inputs, (1, len(km) + 1))
     assert q.sum().item() == pytest.approx(1.0, abs=1e-5)
-    assert q[0, 0].item() == pytest.approx(1 - strength, abs=1e-5)  # the cap binds
+    own = 1 - min(strength, 0.5)  # λ = 1 used to leave the own location nothing
+    assert q[0, 0].item() == pytest.approx(own, abs=1e-5)  # the cap binds
+    assert (q >= 0).all()
     raw = strength * VARIOGRAM.spatial_correlation(torch.tensor(km))
     ratios = q[0, 1:] / raw.float()  # shares scaled down together: proportions are kept
     torch.testing.assert_close(ratios, torch.full_like(ratios, ratios[0].item()))
-    assert soft.last_stats["own_target"] == pytest.approx(1 - strength, abs=1e-5)
+    assert soft.last_stats["own_target"] == pytest.approx(own, abs=1e-5)
 
 
 def random_inputs(b=6, c=20, dim=8, seed=0):
@@ -214,6 +216,8 @@ def test_bad_options():
     SemivariogramContrastiveLoss(VARIOGRAM)  # the default margin 0 needs no empirical bins
     with pytest.raises(GeovarioError, match="hard_margin >= 0"):
         sv_loss(hard_margin=-1.0)
+    with pytest.raises(GeovarioError, match="false_ramp > 0"):
+        sv_loss(false_ramp=0.0)
 
 
 SPREAD = 0.1
@@ -259,3 +263,38 @@ def test_the_margin_makes_hard_negatives_selective():
     assert shares[0.0] == pytest.approx(0.5, abs=0.03)
     assert shares[1.0] == pytest.approx(0.1587, abs=0.02)
     assert shares[2.0] == pytest.approx(0.0228, abs=0.01)
+
+
+def test_soft_positive_at_the_default_strength_keeps_half_the_target_and_no_negative_mass():
+    # λ = 1 (the default): a crowd of look-alike neighbours at 0–3 km used to take the whole
+    # target (own location 0.000, slightly negative at the minimum).
+    km = np.linspace(0.0, 3.0, 1000)
+    inputs = inputs_for(list(km), [0.0] * len(km))
+    _, q = sv_loss(false_negatives="soft-positive").weights_and_targets(inputs, (1, len(km) + 1))
+    assert q[0, 0].item() == pytest.approx(0.5, abs=1e-6)
+    assert (q >= 0).all() and q.sum().item() == pytest.approx(1.0, abs=1e-5)
+
+
+def angle_for(d):
+    """The feature angle whose cosine dissimilarity to angle 0 is ``d``."""
+    return math.acos(1 - d)
+
+
+def test_false_negative_weight_is_continuous_as_d_crosses_the_expectation():
+    h = 50.0
+    gamma = 0.1 + 0.5 * (1 - math.exp(-3 * h / 500))
+    c = 1 - gamma / 0.6
+    loss = sv_loss()  # λ = 1, ramp δ = 0.05 of the sill
+    eps = 1e-4
+    below, above = weights(loss, inputs_for([h, h], [angle_for(gamma + eps),
+                                                     angle_for(gamma - eps)]))
+    assert below == pytest.approx(1.0, abs=1e-6)  # less alike than expected: untouched
+    assert above == pytest.approx(1.0, abs=0.01)  # the old rule jumped to 1 − c ≈ 0.38 here
+    # On the ramp: r = δ/2 → half the treatment; from r = δ on, all of it.
+    half, full = weights(loss, inputs_for([h, h], [angle_for(gamma - 0.025 * 0.6),
+                                                   angle_for(gamma - 0.2 * 0.6)]))
+    assert half == pytest.approx(1 - c / 2, rel=1e-3)
+    assert full == pytest.approx(1 - c, rel=1e-4)
+    soft = sv_loss(false_negatives="soft-positive", false_strength=0.5)
+    _, q = soft.weights_and_targets(inputs_for([h], [angle_for(gamma - eps)]), (1, 2))
+    assert q[0, 1].item() == pytest.approx(0.0, abs=0.01)  # the target share ramps in too

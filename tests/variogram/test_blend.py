@@ -1,9 +1,14 @@
-"""``train.refit.blend``: moving a fitted variogram part of the way to a refit."""
+"""``train.refit.blend``: moving a fitted variogram part of the way to a refit, as curves."""
 
+import math
+
+import numpy as np
 import pytest
 
 from geovario.train.refit import blend
-from geovario.variogram import FittedVariogram, Structure
+from geovario.variogram import EmpiricalVariogram, FittedVariogram, Structure
+
+GRID = np.geomspace(1.0, 15000.0, 200)
 
 
 def nested(n, s1, r1, s2, r2, short="exponential", long="exponential"):
@@ -11,33 +16,57 @@ def nested(n, s1, r1, s2, r2, short="exponential", long="exponential"):
                                                  Structure(long, s2, r2)))
 
 
-def test_nested_fits_mix_structure_by_structure():
-    old, new = nested(0.1, 0.2, 10.0, 0.6, 1000.0), nested(0.3, 0.4, 30.0, 0.2, 2000.0)
-    mixed = blend(old, new, 0.25)
-    assert mixed.model == "exponential+exponential"
-    assert mixed.nugget == pytest.approx(0.75 * 0.1 + 0.25 * 0.3)
-    (a, b) = mixed.structures
-    assert (a.partial_sill, a.range_km) == pytest.approx((0.25, 15.0))
-    assert (b.partial_sill, b.range_km) == pytest.approx((0.5, 1250.0))
-    assert mixed.range_km < b.range_km  # derived fields follow the mixed structures
+def with_bins(variogram, max_km=15000.0):
+    """``variogram`` with bins from 0.5 to ``max_km`` (its largest observed lag)."""
+    lags = np.geomspace(0.5, max_km, 20)
+    edges = np.concatenate([[0.0], np.sqrt(lags[:-1] * lags[1:]), [max_km * 1.2]])
+    emp = EmpiricalVariogram(edges, lags, variogram.gamma(lags), np.full(20, 1000),
+                             np.full(20, 0.1), "cosine", "matheron", 500)
+    return FittedVariogram(nugget=variogram.nugget, structures=variogram.structures,
+                           empirical=emp, aicc=-50.0, candidates={"x": -50.0})
 
 
-def test_single_fits_mix_as_before_including_a_continuous_shape():
-    old = FittedVariogram("stable", 0.1, 0.5, 800.0, 1.0)
-    new = FittedVariogram("stable", 0.2, 0.7, 1200.0, 1.5)
+def mix(old, new, alpha):
+    return (1 - alpha) * old.gamma(GRID) + alpha * new.gamma(GRID)
+
+
+@pytest.mark.parametrize(("old", "new"), [
+    (FittedVariogram("exponential", 0.1, 0.5, 800.0),
+     FittedVariogram("exponential", 0.2, 0.7, 1200.0)),
+    (nested(0.1, 0.2, 10.0, 0.6, 1000.0), nested(0.3, 0.4, 30.0, 0.2, 2000.0)),
+    # Different families: parameters cannot be mixed, curves can (the old blend took new).
+    (FittedVariogram("exponential", 0.1, 0.5, 800.0),
+     nested(0.3, 0.4, 30.0, 0.2, 2000.0, long="gaussian")),
+    (FittedVariogram("stable", 0.1, 0.5, 800.0, 0.6), FittedVariogram("spherical", 0.15, 0.5,
+                                                                        1500.0)),
+])
+def test_the_blend_is_the_mixed_curve(old, new):
+    old, new = with_bins(old), with_bins(new)
+    alpha = 0.25
+    mixed = blend(old, new, alpha)
+    sill = max(old.sill, new.sill)
+    assert np.abs(mixed.gamma(GRID) - mix(old, new, alpha)).max() < 0.01 * sill
+    low, high = sorted((old.range_km, new.range_km))
+    assert low * 0.95 <= mixed.range_km <= high * 1.05
+
+
+def test_same_family_single_structures_mix_to_the_curve_not_the_parameters():
+    # Mixing ranges linearly (the old rule) gives 0.5·(100 + 3000) = 1,550 km; the mixed
+    # curve reaches 95 % of its partial sill elsewhere.
+    old, new = (with_bins(FittedVariogram("exponential", 0.0, 1.0, r)) for r in (100.0, 3000.0))
     mixed = blend(old, new, 0.5)
-    assert (mixed.nugget, mixed.partial_sill, mixed.range_km, mixed.shape) == pytest.approx(
-        (0.15, 0.6, 1000.0, 1.25))
+    target = 0.5 * (1 - np.exp(-3 * GRID / 100)) + 0.5 * (1 - np.exp(-3 * GRID / 3000))
+    assert np.abs(mixed.gamma(GRID) - target).max() < 0.03
+    # Its 95 % crossing: 0.5·exp(−3h/3000) = 0.05 (the short term has long died out).
+    assert mixed.range_km == pytest.approx(1000 * math.log(10), rel=0.02)  # 2,303 km
 
 
-def test_matern_smoothness_is_taken_from_the_new_fit():
-    old = FittedVariogram("matern", 0.1, 0.5, 800.0, 0.5)
-    new = FittedVariogram("matern", 0.1, 0.5, 800.0, 2.5)
-    assert blend(old, new, 0.5).shape == 2.5  # 1.5 would be a mix, 1.0 no Matérn at all
-
-
-def test_different_layouts_take_the_new_fit():
-    old = FittedVariogram("exponential", 0.1, 0.5, 800.0)
-    new = nested(0.3, 0.4, 30.0, 0.2, 2000.0, long="gaussian")
-    assert blend(old, new, 0.1) is new
-    assert blend(nested(0.1, 0.2, 10.0, 0.6, 1000.0), new, 0.1) is new
+def test_the_blend_carries_no_fit_statistics_and_alpha_one_is_the_refit():
+    old = with_bins(FittedVariogram("exponential", 0.1, 0.5, 800.0))
+    new = with_bins(FittedVariogram("exponential", 0.2, 0.7, 1200.0))
+    mixed = blend(old, new, 0.5)
+    assert math.isnan(mixed.aicc) and mixed.candidates == {}  # not the refit's own
+    assert mixed.empirical is new.empirical
+    assert blend(old, new, 1.0) is new
+    same = blend(old, old, 0.3)
+    np.testing.assert_allclose(same.gamma(GRID), old.gamma(GRID), atol=1e-6)

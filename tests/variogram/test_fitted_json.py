@@ -60,8 +60,10 @@ def test_version_1_file_still_loads(tmp_path):
     (tmp_path / "v1.json").write_text(json.dumps(v1))
     loaded = FittedVariogram.load(tmp_path / "v1.json")
     assert loaded.structures == (Structure("stable", 0.5, 800.0, 1.2),)
-    assert (loaded.model, loaded.nugget, loaded.range_km, loaded.shape) == ("stable", 0.1, 800.0,
-                                                                            1.2)
+    assert (loaded.model, loaded.nugget, loaded.curve_range_km, loaded.shape) == (
+        "stable", 0.1, 800.0, 1.2)
+    # Its one usable bin lies at 100 km: the loss's range stops at the largest lag seen.
+    assert (loaded.range_km, loaded.range_bound) == (100.0, "largest_lag")
     h = np.array([0.0, 300.0, 800.0])
     np.testing.assert_allclose(loaded.gamma(h), 0.1 + 0.5 * (1 - np.exp(-3 * (h / 800) ** 1.2)),
                                rtol=1e-12)

@@ -116,12 +116,15 @@ def test_auto_prefers_the_nested_model_on_two_scale_data_and_counts_its_paramete
     fitted = fit_variogram(emp)
     elapsed = time.perf_counter() - start
     assert fitted.nested and fitted.model.endswith("+exponential")
-    assert fitted.aic == min(fitted.candidates.values())
-    # AIC = K ln(RSS/K) + 2p, p = 5 for nugget + two (sill, range) structures.
+    assert fitted.aicc == min(fitted.candidates.values())  # by far: no simpler one within 2
+    # AICc = K ln(RSS/K) − Σ ln w + 2p + 2p(p + 1)/(K − p − 1), p = 5 for nugget + two
+    # (sill, range) structures.
     w = np.full(len(lag), 3000 / (1 + 3000 / 2000))
-    k = len(lag)
-    assert fitted.aic == pytest.approx(k * math.log(fitted.rss / w.mean() / k) + 2 * 5,
-                                       rel=1e-12)
+    k, p = len(lag), 5
+    expected = k * math.log(fitted.rss / k) - np.log(w).sum() + 2 * p + 2 * p * (p + 1) / (
+        k - p - 1)
+    assert fitted.aicc == pytest.approx(expected, rel=1e-12)
+    assert fitted.parameters[fitted.model] == 5 and fitted.parameters["exponential"] == 3
     assert elapsed < 3.0  # every registered model, 24 bins
 
 

@@ -16,11 +16,15 @@ per-lag spread of d (standard deviation of d among the pairs of h's bin):
   pairs count as hard (γ ≈ sill ≈ their mean dissimilarity), weighted by how much more
   alike they are than expected; m = 1 keeps about one in six, for Gaussian scatter, and
   measured worse (benchmarks/RESULTS.md, "Evidence");
-- false negative: h_ij ≤ ρ and r_ij ≥ 0 (near and as alike as expected) → with
-  ``false_negatives="downweight"`` w = 1 − λ·c(h_ij), c = 1 − γ(h)/sill the spatial
-  correlation; with ``"soft-positive"`` w = 1 but the pair receives target mass λ·c,
-  scaled down where needed so that all false negatives of an anchor share at most λ and
-  its own location keeps at least 1 − λ; with ``"none"`` it is left alone;
+- false negative: h_ij ≤ ρ and r_ij ≥ 0 (near and as alike as expected), by how much
+  t_ij = min(1, r_ij / δ), a ramp of width δ = ``false_ramp`` residual units (so nothing
+  jumps as d crosses γ(h), as the hard side starts at 1 at its margin) → with
+  ``false_negatives="downweight"`` w = 1 − λ·c(h_ij)·t_ij, c = 1 − γ(h)/sill the spatial
+  correlation; with ``"soft-positive"`` w = 1 but the pair receives target mass
+  λ·c·t, scaled down where needed so that all false negatives of an anchor share at most
+  min(λ, ``SOFT_POSITIVE_MAX_SHARE`` = ½): its own location keeps at least
+  1 − min(λ, ½) ≥ ½ of the target (targets ≥ 0, summing to 1); with ``"none"`` it is
+  left alone;
 - every other pair: w = 1.
 
 Loss: L_i = −Σ_j q_ij log softmax(s_i + log w_i)_j, i.e. with one-hot targets
@@ -52,6 +56,11 @@ from geovario.losses.options import (
 )
 from geovario.variogram.fitted import FittedVariogram
 
+#: Soft-positive: the most target mass an anchor's false negatives share, whatever λ.
+SOFT_POSITIVE_MAX_SHARE = 0.5
+#: Width δ of the false-negative ramp in residual units: full treatment from r = δ on.
+DEFAULT_FALSE_RAMP = 0.05
+
 
 @LOSSES.register("semivariogram")
 class SemivariogramContrastiveLoss(ContrastiveLoss):
@@ -63,7 +72,7 @@ class SemivariogramContrastiveLoss(ContrastiveLoss):
                  max_weight: float = 3.0, hard_margin: float = DEFAULT_HARD_MARGIN,
                  false_negatives: str = "downweight",
                  false_strength: float = 1.0, rule: str = "abstract",
-                 residual_scale: str = "sill"):
+                 residual_scale: str = "sill", false_ramp: float = DEFAULT_FALSE_RAMP):
         super().__init__()
         if false_negatives not in FALSE_NEGATIVE_MODES:
             raise GeovarioError(f"loss: false_negatives must be one of "
@@ -74,9 +83,9 @@ class SemivariogramContrastiveLoss(ContrastiveLoss):
             raise GeovarioError(f"loss: residual_scale must be one of {', '.join(SCALES)}, "
                                 f"got {residual_scale!r}")
         if hard_strength < 0 or max_weight < 1 or not 0 <= false_strength <= 1 \
-                or hard_margin < 0:
+                or hard_margin < 0 or not false_ramp > 0:
             raise GeovarioError("loss: need hard_strength >= 0, max_weight >= 1, "
-                                "hard_margin >= 0 and 0 <= false_strength <= 1")
+                                "hard_margin >= 0, 0 <= false_strength <= 1 and false_ramp > 0")
         if variogram.dissimilarity != "cosine":
             raise GeovarioError(f"loss: the variogram was fitted on {variogram.dissimilarity!r} "
                                 "dissimilarity; the loss compares images by cosine")
@@ -86,6 +95,7 @@ class SemivariogramContrastiveLoss(ContrastiveLoss):
         self.hard_strength, self.max_weight = hard_strength, max_weight
         self.hard_margin = hard_margin
         self.false_negatives, self.false_strength = false_negatives, false_strength
+        self.false_ramp = false_ramp
         self.rule, self.residual_scale = rule, residual_scale
         self.set_variogram(variogram)
 
@@ -108,7 +118,9 @@ class SemivariogramContrastiveLoss(ContrastiveLoss):
                 else "practical range (95 % of the partial sill)",
                 "hard_strength": self.hard_strength, "max_weight": self.max_weight,
                 "hard_margin": self.hard_margin, "false_negatives": self.false_negatives,
-                "false_strength": self.false_strength}
+                "false_strength": self.false_strength, "false_ramp": self.false_ramp,
+                "soft_positive_max_share": SOFT_POSITIVE_MAX_SHARE,
+                "range_bound": self.variogram.range_bound or "none"}
 
     def expected_dissimilarity(self, h_km: torch.Tensor) -> torch.Tensor:
         """γ(h): the dissimilarity expected of two images h km apart."""
@@ -166,15 +178,17 @@ class SemivariogramContrastiveLoss(ContrastiveLoss):
         boost = torch.exp(self.hard_strength * (residual - margin)).clamp(max=self.max_weight)
         weights = torch.where(hard, boost, weights)
         correlation = self.variogram.spatial_correlation(h).clamp(0, 1)
-        share = torch.where(false, self.false_strength * correlation, torch.zeros_like(h))
+        ramp = (residual / self.false_ramp).clamp(0, 1)
+        share = torch.where(false, self.false_strength * correlation * ramp, torch.zeros_like(h))
         if self.false_negatives == "downweight":
             weights = torch.where(false, 1.0 - share, weights)
         elif self.false_negatives == "soft-positive":
-            # All false negatives of an anchor share at most λ of its target.
+            # All false negatives of an anchor share at most min(λ, ½) of its target.
+            cap = min(self.false_strength, SOFT_POSITIVE_MAX_SHARE)
             total = share.sum(dim=1, keepdim=True)
-            share = share * torch.where(total > self.false_strength,
-                                        self.false_strength / total.clamp_min(1e-30), 1.0)
-            targets = torch.where(positive, 1.0 - share.sum(dim=1, keepdim=True), share)
+            share = share * torch.where(total > cap, cap / total.clamp_min(1e-30), 1.0)
+            own = (1.0 - share.sum(dim=1, keepdim=True)).clamp_min(1.0 - cap)
+            targets = torch.where(positive, own, share)
         self._record(hard, false, weights, targets, negative, within)
         return weights, targets
 

@@ -4,45 +4,55 @@ The variogram fitted once on frozen-backbone features describes a space the mode
 not trained in. With ``refit_every = N`` the loss compares images by their image-head
 embeddings instead, and every N steps (and once before the first step) the variogram
 is refitted on a sample of the training store embedded by the current head, then
-blended into the old one: θ ← (1 − α)·θ + α·θ_new for the nugget and each structure's
-partial sill, range and continuous shape (a nested fit mixes structure by structure).
-Refits use the current variogram's model (single or nested) and the library's default
-bins (log-spaced from 1 km) and weights. Every rank computes the same refit from the
-same rows, so no communication is needed under torchrun.
-"""
+blended into the old one.
 
-from dataclasses import replace
+A refit chooses its model as any fit does (``model="auto"``: AICc with parsimony), so a
+family that no longer suits the head's space is not forced on it. What keeps training
+stable is the blend: it mixes *curves*, γ ← (1 − α)·γ_old + α·γ_new on a log grid of
+lags from the first to the largest observed lag, and re-expresses the mix as the
+registered model (single or nested) that fits it best (least squares on the grid). The loss's
+range is read off that curve, so it moves by about α of the way per refit whatever the
+families do; mixing parameters (ranges linearly in km, across different families) did
+not mean that. Refits use the library's default bins (log-spaced from 1 km) and
+weights. Every rank computes the same refit from the same rows, so no communication is
+needed under torchrun.
+"""
 
 import numpy as np
 import torch
 
 from geovario.store import FeatureStore
-from geovario.variogram import empirical_variogram, fit_variogram
+from geovario.variogram import empirical_variogram, fit_model, fit_variogram
 from geovario.variogram.fitted import FittedVariogram
-from geovario.variogram.models import get_model
+from geovario.variogram.models import MODELS
+from geovario.variogram.structures import HALF_CIRCUMFERENCE_KM
+
+#: Lags of the blending grid (log-spaced).
+BLEND_GRID = 64
 
 
 def blend(old: FittedVariogram, new: FittedVariogram, smoothing: float) -> FittedVariogram:
-    """Parameters moved a share ``smoothing`` of the way from ``old`` to ``new``.
+    """The curve ``smoothing`` of the way from ``old`` to ``new``, as one fitted model.
 
-    When both have the same structure layout (the same models in the same order) the
-    nugget and every structure's partial sill, range and shape are mixed; a shape chosen
-    from a finite set (matérn ν) is taken from ``new``, as is everything when the
-    layouts differ. Mixing keeps r₁ < r₂ of nested fits, since both sides have it.
+    The result carries ``new``'s bins (the loss's per-lag spread describes the current
+    space) and settings, but no fit statistics of its own: its RSS and AICc are NaN and
+    it has no candidates, since it was not fitted to bins. ``smoothing`` 1 returns
+    ``new`` itself.
     """
-    if [s.model for s in old.structures] != [s.model for s in new.structures]:
+    if smoothing >= 1:
         return new
-
-    def mix(a, b):
-        return (1 - smoothing) * a + smoothing * b
-
-    structures = tuple(
-        replace(b, partial_sill=mix(a.partial_sill, b.partial_sill),
-                range_km=mix(a.range_km, b.range_km),
-                shape=b.shape if get_model(b.model).shape_choices is not None
-                or a.shape is None or b.shape is None else mix(a.shape, b.shape))
-        for a, b in zip(old.structures, new.structures, strict=True))
-    return replace(new, nugget=mix(old.nugget, new.nugget), structures=structures)
+    lags = [v.empirical.lag_km[np.isfinite(v.empirical.lag_km) & (v.empirical.lag_km > 0)]
+            for v in (old, new) if v.empirical is not None]
+    low = min((lag.min() for lag in lags if len(lag)), default=1.0)
+    high = new.max_lag_km or old.max_lag_km or HALF_CIRCUMFERENCE_KM
+    h = np.geomspace(low, max(high, 10 * low), BLEND_GRID)
+    target = (1 - smoothing) * old.gamma(h) + smoothing * new.gamma(h)
+    fits = [fit_model(h, target, model=name) for name in MODELS.names()]
+    best = min(fits, key=lambda fit: fit.rss)
+    return FittedVariogram(nugget=best.nugget, structures=best.structures,
+                           dissimilarity=new.dissimilarity, estimator=new.estimator,
+                           weighting=new.weighting, min_pairs=new.min_pairs,
+                           range_at_bound=best.range_at_bound, empirical=new.empirical)
 
 
 class VariogramRefitter:
@@ -60,13 +70,21 @@ class VariogramRefitter:
     @torch.no_grad()
     def refit(self, model, loss_fn, step: int, device: torch.device, *,
               smoothing: float | None = None) -> FittedVariogram:
-        """Fit on the current head's embeddings and blend into the loss's variogram."""
+        """Fit on the current head's embeddings and blend into the loss's variogram.
+
+        A warning (range or sill at a bound) is printed when the blended variogram has
+        one the loss's current variogram did not, not at every refit.
+        """
         rng = np.random.default_rng([self.seed, step])
         rows = np.sort(rng.choice(self.rows, min(self.sample, len(self.rows)), replace=False))
         features = torch.from_numpy(self.store.features(rows)).to(device)
         embedded = model.image_head(features).float().cpu().numpy()
         empirical = empirical_variogram(self.store.coords[rows], embedded, seed=self.seed)
-        new = fit_variogram(empirical, model=loss_fn.variogram.model)
+        new = fit_variogram(empirical, warn=False)
         weight = self.smoothing if smoothing is None else smoothing
-        loss_fn.set_variogram(blend(loss_fn.variogram, new, weight))
+        old = loss_fn.variogram
+        blended = blend(old, new, weight)
+        if set(blended.warnings) - set(old.warnings):
+            blended.warn()
+        loss_fn.set_variogram(blended)
         return loss_fn.variogram

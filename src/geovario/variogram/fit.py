@@ -3,7 +3,8 @@
 The least squares themselves live in :mod:`~geovario.variogram.least_squares`
 (variable projection, exact NNLS, single and nested models); this module decides which
 bins count and how much, fits the requested model or, with ``model="auto"``, every
-registered model, and keeps the best by Akaike's criterion.
+registered model, and chooses one by the small-sample Akaike criterion with a preference
+for fewer parameters (``SELECTION``).
 
 Weights (per bin k with N_k pairs):
 
@@ -21,25 +22,24 @@ Weights (per bin k with N_k pairs):
 - ``equal``: w_k = 1.
 """
 
-import math
 
 import numpy as np
 
 from geovario.errors import GeovarioError
+from geovario.variogram.criterion import CRITERION, PARSIMONY_DELTA, SELECTION, aicc, select
 from geovario.variogram.empirical import EmpiricalVariogram
 from geovario.variogram.fitted import FittedVariogram
 from geovario.variogram.least_squares import RANGE_GRID, SHAPE_GRID, ModelFit, fit_model
 from geovario.variogram.models import MODELS, get_model
 from geovario.variogram.structures import nested_gamma
 
-__all__ = ["RANGE_GRID", "SHAPE_GRID", "SATURATION_PAIRS", "WEIGHTINGS", "ModelFit",
-           "auto_models", "bin_weights", "fit_model", "fit_variogram"]
+__all__ = ["CRITERION", "PARSIMONY_DELTA", "RANGE_GRID", "SATURATION_PAIRS", "SELECTION",
+           "SHAPE_GRID", "WEIGHTINGS", "ModelFit", "aicc", "auto_models", "bin_weights",
+           "fit_model", "fit_variogram", "select"]
 
 WEIGHTINGS = ("balanced", "pairs", "cressie", "equal")
 #: N_sat of the ``balanced`` weighting: pairs at which a bin's weight is half its cap.
 SATURATION_PAIRS = 2000.0
-
-
 def auto_models() -> tuple[str, ...]:
     """The candidates of ``model="auto"``: every registered model, single and nested."""
     return tuple(MODELS)
@@ -62,21 +62,11 @@ def bin_weights(pairs, weighting: str) -> np.ndarray:
                         f"(choose from {', '.join(WEIGHTINGS)})")
 
 
-def _aic(fit: ModelFit, weights: np.ndarray, fit_nugget: bool) -> float:
-    """Akaike's criterion of a weighted least-squares fit (weights normalised to mean 1).
-
-    AIC = K·ln(RSS/K) + 2p over K bins, p = nugget (if fitted) + partial sill and range
-    per structure + a shape where the model has one (a nested model: 5 with a nugget).
-    """
-    k = len(weights)
-    rss = fit.rss / weights.mean()
-    return k * math.log(max(rss, 1e-300) / k) + 2 * fit.parameter_count(fit_nugget)
-
-
 def fit_variogram(empirical: EmpiricalVariogram, *, model: str = "auto",
                   weighting: str = "balanced", min_pairs: int = 30, fit_nugget: bool = True,
-                  range_bounds_km: tuple[float, float] | None = None) -> FittedVariogram:
-    """Fit a model to the bins; with ``model="auto"`` the best of all by Akaike's criterion.
+                  range_bounds_km: tuple[float, float] | None = None,
+                  warn: bool = True) -> FittedVariogram:
+    """Fit a model to the bins; with ``model="auto"`` the one ``SELECTION`` chooses.
 
     Args:
         empirical: the empirical bins.
@@ -87,6 +77,8 @@ def fit_variogram(empirical: EmpiricalVariogram, *, model: str = "auto",
         min_pairs: bins with fewer pairs (or no value) are left out of the fit.
         fit_nugget: fit a nugget; otherwise it is fixed at 0.
         range_bounds_km: search interval for the ranges (see ``fit_model``).
+        warn: print the fit's warnings (a range or sill at a bound, see
+            :attr:`FittedVariogram.warnings`) to stderr in one line.
 
     Raises:
         GeovarioError: "fit: ..." for an unknown weighting, or fewer than 3 bins with at
@@ -114,11 +106,16 @@ def fit_variogram(empirical: EmpiricalVariogram, *, model: str = "auto",
             w = counts / np.maximum(expected, floor) ** 2
             fit = fit_model(h, y, w, model=name, fit_nugget=fit_nugget,
                             range_bounds_km=range_bounds_km)
-        fits.append((_aic(fit, w, fit_nugget), fit))
-    aic, best = min(fits, key=lambda pair: pair[0])
-    return FittedVariogram(
+        p = fit.parameter_count(fit_nugget)
+        fits.append((aicc(fit.rss, w, p), p, fit))
+    score, _, best = select(fits)
+    fitted = FittedVariogram(
         nugget=best.nugget, structures=best.structures, dissimilarity=empirical.dissimilarity,
         estimator=empirical.estimator, weighting=weighting, min_pairs=min_pairs,
-        rss=best.rss, aic=aic, range_at_bound=best.range_at_bound, empirical=empirical,
-        candidates={fit.model: score for score, fit in fits},
+        rss=best.rss, aicc=score, range_at_bound=best.range_at_bound, empirical=empirical,
+        candidates={fit.model: value for value, _, fit in fits},
+        parameters={fit.model: p for _, p, fit in fits},
     )
+    if warn:
+        fitted.warn()
+    return fitted

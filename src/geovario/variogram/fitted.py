@@ -5,16 +5,21 @@ several (a nested model, "a+b", short range first); see ``structures``.
 
 The JSON file (``format: geovario.variogram``, ``version: 2``) holds the model name,
 the nugget, the ``structures`` (model, partial sill, practical range in km, shape, each),
-and for readers: the total partial sill and sill, ``range_km`` (the effective practical
-range, where γ reaches n + 0.95·Σ s_i; a single structure's own range), ``shape`` (α for
-stable, ν for matérn, null otherwise and for nested models), ``slope_range_km`` (see
-:meth:`FittedVariogram.slope_range_km`), ``gamma_at_km`` (γ at 1, 25, 200, 750 and
-2,500 km, keyed "1", "25", …), the dissimilarity and estimator, the fit settings and
-the empirical bins. Version-1 files (one structure, no ``structures``) still load.
+and for readers: the total partial sill and sill, ``range_km`` (the range the loss uses:
+where the curve first reaches n + 0.95·Σ s_i, bounded by the largest lag the fit saw and
+by half the circumference; ``curve_range_km`` is the crossing itself and ``range_bound``
+the bound it met, or null), ``shape`` (α for stable, ν for matérn, null otherwise and for
+nested models), ``slope_range_km`` (see :meth:`FittedVariogram.slope_range_km`),
+``gamma_at_km`` (γ at 1, 25, 200, 750 and 2,500 km, keyed "1", "25", …), the
+dissimilarity and estimator, the fit (settings, criterion and selection rule, every
+candidate's AICc, ``warnings``) and the empirical bins. Version-1 files (one structure,
+no ``structures``) and version-2 files of earlier releases (plain AIC) still load; their
+old AIC values are dropped, not relabelled.
 """
 
 import json
 import math
+import sys
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -23,12 +28,15 @@ import numpy as np
 
 from geovario.errors import GeovarioError
 from geovario.fileio import finite_or_none, write_json_atomic
+from geovario.variogram.criterion import CRITERION, SELECTION
 from geovario.variogram.empirical import EmpiricalVariogram
 from geovario.variogram.models import get_model
 from geovario.variogram.structures import (
+    HALF_CIRCUMFERENCE_KM,
     REPORT_KM,
     SLOPE_PER_RADIAN,
     Structure,
+    bounded_range_km,
     effective_range_km,
     gamma_at_km,
     nested_gamma,
@@ -41,6 +49,10 @@ READABLE_VERSIONS = (1, 2)
 RANGE_CONVENTION = ("practical range: gamma(range_km) = nugget + (1 - exp(-3)) * partial_sill "
                     "(about 95 %); spherical: the finite range; nested models: the effective "
                     "range of the summed curve, each structure's range_km in 'structures'")
+RANGE_DEFINITION = ("range_km: the first distance where the fitted curve reaches nugget + "
+                    "(1 - exp(-3)) * partial_sill (curve_range_km), bounded by the largest "
+                    f"lag the fit used (max_lag_km) and by {HALF_CIRCUMFERENCE_KM:.0f} km "
+                    "(half the circumference); range_bound names the bound met, or null")
 
 
 @dataclass(frozen=True, init=False)
@@ -66,18 +78,20 @@ class FittedVariogram:
     weighting: str = "balanced"
     min_pairs: int = 30
     rss: float = math.nan
-    aic: float = math.nan
+    aicc: float = math.nan
     range_at_bound: bool = False
     empirical: EmpiricalVariogram | None = None
     candidates: dict[str, float] = field(default_factory=dict)
+    parameters: dict[str, int] = field(default_factory=dict)
 
     def __init__(self, model: str | None = None, nugget: float = 0.0,
                  partial_sill: float | None = None, range_km: float | None = None,
                  shape: float | None = None, dissimilarity: str = "cosine",
                  estimator: str = "matheron", weighting: str = "balanced", min_pairs: int = 30,
-                 rss: float = math.nan, aic: float = math.nan, range_at_bound: bool = False,
+                 rss: float = math.nan, aicc: float = math.nan, range_at_bound: bool = False,
                  empirical: EmpiricalVariogram | None = None,
-                 candidates: dict[str, float] | None = None, *,
+                 candidates: dict[str, float] | None = None,
+                 parameters: dict[str, int] | None = None, *,
                  structures: tuple[Structure, ...] | None = None):
         single = (partial_sill, range_km, shape)
         if structures is not None:
@@ -98,8 +112,9 @@ class FittedVariogram:
             structures = (Structure(model, partial_sill, range_km, shape),)
         values = dict(nugget=float(nugget), structures=structures, dissimilarity=dissimilarity,
                       estimator=estimator, weighting=weighting, min_pairs=min_pairs, rss=rss,
-                      aic=aic, range_at_bound=range_at_bound, empirical=empirical,
-                      candidates={} if candidates is None else candidates)
+                      aicc=aicc, range_at_bound=range_at_bound, empirical=empirical,
+                      candidates={} if candidates is None else candidates,
+                      parameters={} if parameters is None else parameters)
         for key, value in values.items():
             object.__setattr__(self, key, value)
 
@@ -123,10 +138,57 @@ class FittedVariogram:
         """Total sill, nugget + partial sill: the dissimilarity expected of unrelated places."""
         return self.nugget + self.partial_sill
 
+    @property
+    def max_lag_km(self) -> float | None:
+        """The largest lag among the bins the fit used (None without bins)."""
+        emp = self.empirical
+        if emp is None:
+            return None
+        used = (emp.pairs >= max(self.min_pairs, 1)) & np.isfinite(emp.gamma) \
+            & np.isfinite(emp.lag_km)
+        return float(emp.lag_km[used].max()) if used.any() else None
+
     @cached_property
-    def range_km(self) -> float:
-        """Effective practical range: γ reaches n + 0.95·Σ s_i there (a single structure's r)."""
+    def curve_range_km(self) -> float:
+        """Effective practical range of the curve: γ first reaches n + 0.95·Σ s_i there."""
         return effective_range_km(self.nugget, self.structures)
+
+    @cached_property
+    def _bounded_range(self) -> tuple[float, str | None]:
+        return bounded_range_km(self.nugget, self.structures, self.max_lag_km)
+
+    @property
+    def range_km(self) -> float:
+        """The range the loss uses: ``curve_range_km`` bounded (see ``range_bound``)."""
+        return self._bounded_range[0]
+
+    @property
+    def range_bound(self) -> str | None:
+        """"largest_lag" or "half_circumference" when ``range_km`` was clipped there."""
+        return self._bounded_range[1]
+
+    @property
+    def warnings(self) -> list[str]:
+        """What makes this fit's range or sill unreliable: a bound it sits at, in words."""
+        out = []
+        if self.partial_sill <= 0:
+            out.append("partial sill 0 (a pure nugget): no spatial structure, so the range "
+                       "separates nothing")
+        if self.range_bound is not None:
+            out.append(f"the fitted curve reaches 95 % of its partial sill at "
+                       f"{self.curve_range_km:,.0f} km, beyond the "
+                       f"{self.range_bound.replace('_', ' ')}; range_km is clipped to "
+                       f"{self.range_km:,.0f} km (the bins have not levelled off, so the loss "
+                       "finds few far, hard negatives)")
+        if self.range_at_bound:
+            out.append("a structure's range sits at the search bound (the first lag or 3 x "
+                       "the largest lag)")
+        return out
+
+    def warn(self) -> None:
+        """Print :attr:`warnings` to stderr in one line (nothing when there are none)."""
+        if self.warnings:
+            print(f"variogram: warning: {'; '.join(self.warnings)}", file=sys.stderr)
 
     @property
     def shape(self) -> float | None:
@@ -158,7 +220,9 @@ class FittedVariogram:
         out = {
             "format": FORMAT, "version": VERSION, "model": self.model,
             "nugget": self.nugget, "partial_sill": self.partial_sill, "sill": self.sill,
-            "range_km": self.range_km, "shape": self.shape,
+            "range_km": self.range_km, "curve_range_km": finite_or_none(self.curve_range_km),
+            "range_bound": self.range_bound, "max_lag_km": self.max_lag_km,
+            "range_definition": RANGE_DEFINITION, "shape": self.shape,
             "structures": [s.to_dict() for s in self.structures],
             "slope_range_km": finite_or_none(self.slope_range_km()),
             "slope_per_radian": SLOPE_PER_RADIAN,
@@ -167,9 +231,11 @@ class FittedVariogram:
             "range_convention": RANGE_CONVENTION,
             "formula": get_model(self.model).formula,
             "fit": {"weighting": self.weighting, "min_pairs": self.min_pairs,
-                    "rss": finite_or_none(self.rss), "aic": finite_or_none(self.aic),
-                    "range_at_bound": self.range_at_bound,
-                    "candidates_aic": {k: finite_or_none(v) for k, v in self.candidates.items()}},
+                    "rss": finite_or_none(self.rss), "criterion": CRITERION,
+                    "selection": SELECTION, "aicc": finite_or_none(self.aicc),
+                    "range_at_bound": self.range_at_bound, "warnings": self.warnings,
+                    "candidates_aicc": {k: finite_or_none(v) for k, v in self.candidates.items()},
+                    "candidates_parameters": self.parameters},
             "bins": [],
         }
         emp = self.empirical
@@ -212,11 +278,12 @@ class FittedVariogram:
                 dissimilarity=data["dissimilarity"],
                 estimator=data.get("estimator", "matheron"),
                 weighting=fit.get("weighting", "pairs"), min_pairs=fit.get("min_pairs", 30),
-                rss=_none_to_nan(fit.get("rss")), aic=_none_to_nan(fit.get("aic")),
+                rss=_none_to_nan(fit.get("rss")), aicc=_none_to_nan(fit.get("aicc")),
                 range_at_bound=bool(fit.get("range_at_bound", False)),
                 empirical=_empirical_from_dict(data),
                 candidates={k: _none_to_nan(v)
-                            for k, v in fit.get("candidates_aic", {}).items()},
+                            for k, v in fit.get("candidates_aicc", {}).items()},
+                parameters={k: int(v) for k, v in fit.get("candidates_parameters", {}).items()},
             )
         except KeyError as missing:
             raise GeovarioError(f"{source}: missing field {missing}") from None

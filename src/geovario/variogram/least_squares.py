@@ -98,7 +98,8 @@ def fit_model(lag_km, gamma, weights=None, *, model: str = "stable", fit_nugget:
         model: a registered model name.
         fit_nugget: fit a nugget; otherwise it is fixed at 0.
         range_bounds_km: search interval for every practical range; default
-            [min positive lag / 10, 3 × max lag].
+            [shortest positive lag, 3 × longest lag]. No structure is shorter than the
+            first lag: one that rose within it would be a nugget under another name.
 
     Raises:
         GeovarioError: "fit: ..." for fewer than 3 points, NaN values, mismatched lengths or
@@ -107,8 +108,7 @@ def fit_model(lag_km, gamma, weights=None, *, model: str = "stable", fit_nugget:
     h, y, w = _check(lag_km, gamma, weights)
     spec = get_model(model)
     positive = h[h > 0]
-    low, high = range_bounds_km or ((positive.min() if len(positive) else h.max()) / 10,
-                                    3 * h.max())
+    low, high = range_bounds_km or (positive.min() if len(positive) else h.max(), 3 * h.max())
     if isinstance(spec, NestedModel):
         return _fit_nested(spec, h, y, w, fit_nugget, low, high)
     return _fit_single(spec, h, y, w, fit_nugget, low, high)

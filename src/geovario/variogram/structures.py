@@ -8,6 +8,9 @@ Read off the curve:
 - the effective practical range: where γ first reaches n + (1 − e⁻³)·Σ s_i (about 95 %
   of the total partial sill); for one structure exactly its range r (for the spherical
   model its finite range), so single fits report what they always did;
+- the range the loss uses: that crossing, bounded by the largest lag the fit saw and by
+  half the Earth's circumference (no two places are further apart), with the bound it
+  met, if any (:func:`bounded_range_km`);
 - the slope range (the method prototype's range): the first distance beyond the
   steepest point where dγ/dθ, θ = h / 6371 km the great-circle angle in radians,
   falls below a threshold (0.01 per radian);
@@ -26,6 +29,8 @@ from geovario.variogram.models import E_MINUS_3, single_model
 
 #: Distances (km) at which γ is reported: the accuracy radii 1, 25, 200, 750, 2,500 km.
 REPORT_KM = (1, 25, 200, 750, 2500)
+#: Half the Earth's circumference (km): the largest great-circle distance there is.
+HALF_CIRCUMFERENCE_KM = math.pi * EARTH_RADIUS_KM
 #: Default slope threshold of :func:`slope_range_km`, per radian of great-circle angle.
 SLOPE_PER_RADIAN = 0.01
 _SLOPE_GRID = 4097
@@ -117,6 +122,23 @@ def effective_range_km(nugget: float, structures: tuple[Structure, ...]) -> floa
         else:
             low = mid
     return high
+
+
+def bounded_range_km(nugget: float, structures: tuple[Structure, ...],
+                     max_lag_km: float | None = None) -> tuple[float, str | None]:
+    """The effective practical range, bounded; and which bound it met (or None).
+
+    Beyond the largest lag the fit saw the curve is an extrapolation, and beyond half the
+    circumference there are no pairs at all: a crossing out there says only that the
+    bins had not levelled off, so it is clipped to the bound and named
+    ("largest_lag" or "half_circumference") for the caller to report.
+    """
+    crossing = effective_range_km(nugget, structures)
+    bounds = [("half_circumference", HALF_CIRCUMFERENCE_KM)]
+    if max_lag_km is not None:
+        bounds.insert(0, ("largest_lag", float(max_lag_km)))
+    name, bound = min(bounds, key=lambda nb: nb[1])
+    return (bound, name) if crossing > bound else (crossing, None)
 
 
 def _slope_per_radian(h_km: np.ndarray, structures: tuple[Structure, ...]) -> np.ndarray:
