@@ -39,7 +39,7 @@ labels=unique_country,unique_region,unique_sub-region,unique_city,cluster
 features() {  # split build-seed -> OUT/split/build-seed/{bluemarble,features/{train,test}}
     local data=$out/$1/build-$2
     $geovario bluemarble build --split "$1" --train "$train" --test "$test" --seed "$2" \
-        --out "$data/bluemarble" --quiet
+        --out "$data/bluemarble" > /dev/null
     for part in train test; do
         $geovario extract --dataset bluemarble --root "$data/bluemarble" --split $part \
             --labels "$labels" --backbone efficientnet-lite0 --batch-size 32 \
