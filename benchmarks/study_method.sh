@@ -14,9 +14,10 @@
 #            confirmation, on data no choice has seen.
 # Every loss and training setting is passed explicitly (nothing relies on the defaults of
 # the day). Resumable: finished runs are reused, runs of other settings are refused.
-#   quick: 400 + 100 patches, 2 seeds, 1 epoch, the training store as gallery, a reduced
-#          sweep: checks every part end to end in about half an hour on 2 cores.
-#   full:  5,000 + 1,000 patches, 5 seeds, 6 epochs, the published 100K gallery.
+#   quick: 400 + 100 patches, 2 seeds, 2 epochs of batch 64 (queue 256), the training store
+#          as gallery, a reduced sweep: checks every part end to end (not a result).
+#   full:  5,000 + 1,000 patches, 5 seeds, 6 epochs of batch 256 (queue 1024), the
+#          published 100K gallery: the settings of the 2026-12-01 study.
 # Environment: GEOVARIO (the command, default .venv/bin/geovario), PYTHON (for
 # study_table.py), DEVICE (default cpu), SEEDS, MARGINS, BETAS, LAMBDAS override the
 # mode's values. Tables: OUT/tables.md (every ablation) and OUT/comparisons.md (sweeps
@@ -28,9 +29,9 @@ parts=${3:-history select confirm}
 geovario=${GEOVARIO:-.venv/bin/geovario}
 python=${PYTHON:-.venv/bin/python}
 case $mode in
-  quick) train=400 test=100 epochs=1 seeds=${SEEDS:-2} gallery=store
+  quick) train=400 test=100 epochs=2 batch=64 queue=256 seeds=${SEEDS:-2} gallery=store
          margins=${MARGINS:-2} betas=${BETAS:-2} lambdas=${LAMBDAS:-};;
-  full)  train=5000 test=1000 epochs=6 seeds=${SEEDS:-5} gallery=geoclip
+  full)  train=5000 test=1000 epochs=6 batch=256 queue=1024 seeds=${SEEDS:-5} gallery=geoclip
          margins=${MARGINS:-0 2} betas=${BETAS:-0.5 2} lambdas=${LAMBDAS:-0.5};;
   *) echo "study_method.sh: mode must be quick or full, got $mode" >&2; exit 2;;
 esac
@@ -61,7 +62,7 @@ ablate() {  # split build-seed folder variants [options...]
     local data=$out/$1/build-$2
     $geovario ablate --train-store "$data/features/train" --out "$out/$1/$3" \
         --variants "$4" --seeds "$seeds" --baseline infonce --gallery "$(gallery_of "$1" "$2")" \
-        --epochs "$epochs" --batch-size 256 --queue-size 1024 --lr 3e-4 --weight-decay 1e-6 \
+        --epochs "$epochs" --batch-size "$batch" --queue-size "$queue" --lr 3e-4 --weight-decay 1e-6 \
         --lr-decay 0.87 --batch-noise-m 150 --queue-noise-m 1000 --sigmas 1,16,256 \
         --init location --amp off --device "${DEVICE:-cpu}" --quiet "${@:5}" > /dev/null
     echo "study: $1/$3 done"
