@@ -20,7 +20,7 @@ def register(parser: argparse.ArgumentParser) -> None:
         "Train InfoNCE, hard-only, false-only, both and the prototype rule on the same "
         "features with the same seeds, evaluate each on a test store (or, with "
         "--select-fraction, on a validation part held out of the training store), compare "
-        "every variant with the baseline paired by seed (95 %% intervals from a bootstrap over "
+        "every variant with the baseline paired by seed (95 % intervals from a bootstrap over "
         "the test set's independent units, clusters where it has them, plus the seed-to-seed "
         "variance), and write OUT/ablation.md, OUT/ablation.json, OUT/accuracy.png and "
         "OUT/paired.png. Rerunning continues; runs made with other settings are refused.")
