@@ -5,6 +5,7 @@ from pathlib import Path
 
 import numpy as np
 
+from geovario.ablation.clusters import resolve_units
 from geovario.ablation.paired import compare_runs
 from geovario.demo.document import Document
 from geovario.demo.plots import error_cdf, error_map, examples, negatives_over_training
@@ -66,8 +67,8 @@ def verdict(paired: dict[str, dict]) -> str:
                      "cannot tell the two losses apart")
     text = "; ".join(parts) if parts else "no threshold separates the two losses"
     return (f"Read with the intervals: {text}. One seed and one test set: a paired bootstrap "
-            "over test images says how much the difference depends on which images were "
-            "drawn, not how it varies from seed to seed (`geovario ablate` measures that).")
+            "over the test places says how much the difference depends on which places were "
+            "drawn, not how it varies from seed to seed (`geovario ablate` adds that).")
 
 
 def baseline_table(out: Path) -> tuple[list[str], list[list[str]]]:
@@ -157,11 +158,15 @@ def write_report(result, data: Path) -> dict[str, Path]:
     doc.image(out / "variogram.png", "Cosine dissimilarity of EfficientNet-Lite0 features "
               "against distance, the fitted model, nugget, sill and range")
     doc.heading("Metrics on the test split (published 100K GeoCLIP gallery)")
-    paired = compare_runs([out / "runs" / "infonce"], [out / "runs" / "semivariogram"])
+    units = resolve_units(out / "features" / "test", "auto", data / "test.csv")
+    paired = compare_runs([out / "runs" / "infonce"], [out / "runs" / "semivariogram"],
+                          clusters=units.labels)
     doc.table(*metrics_table(result.metrics, paired))
     doc.paragraph("Differences are semivariogram − InfoNCE, trained with the same seed and "
                   "batches and scored on the same images; the interval is a 95 % paired "
-                  "bootstrap over test images, * where it excludes zero. " + verdict(paired))
+                  "bootstrap over the test set's independent units (its regions on the "
+                  "blocked split, its places on the interleaved one), * where it excludes "
+                  "zero. " + verdict(paired))
     doc.paragraph(
         "For scale, two predictors that learn no geography: a random training location, "
         "and the location of the training image nearest in feature space (1-NN). "
