@@ -5,7 +5,12 @@ import pytest
 import torch
 
 from geovario.variogram.models import MODELS, single_model_names
-from geovario.variogram.structures import EARTH_RADIUS_KM, Structure, _slope_per_radian, nested_gamma
+from geovario.variogram.structures import (
+    EARTH_RADIUS_KM,
+    Structure,
+    _slope_per_radian,
+    nested_gamma,
+)
 
 CASES = [(name, shape) for name in single_model_names()
          for shape in ([None] if not MODELS[name].has_shape
