@@ -194,19 +194,20 @@ def write_report(result, data: Path) -> dict[str, Path]:
 
 def _examples(result, data: Path, background, path: Path) -> Path:
     from geovario.data.osv5m import load_osv5m
+    from geovario.demo.stages import example_rows, example_top5
     from geovario.inference.predictor import Predictor
     from geovario.store import open_store
 
-    store = open_store(result.out / "features" / "test")
-    count = min(result.settings.examples, len(store))
-    rows = np.linspace(0, len(store) - 1, count).astype(int)
+    test_store = result.out / "features" / "test"
+    store = open_store(test_store)
+    rows = example_rows(result.settings.examples, len(store))
     samples = load_osv5m(data, "test")
     position = {sample_id: i for i, sample_id in enumerate(samples.ids)}
     patches = [samples.reader.read(position[store.ids[row]]) for row in rows]
-    top5 = {}
+    top5 = dict(result.examples)
     for name in result.metrics:
-        predictor = Predictor(result.out / "runs" / name, gallery=result.settings.gallery,
-                              device="cpu")
-        out = predictor.predict_features(store.features(rows), k=5)
-        top5[name] = (out.topk_coords, out.topk_probs)
+        if name not in top5:  # a rerun that only writes the report
+            predictor = Predictor(result.out / "runs" / name, gallery=result.settings.gallery,
+                                  device="cpu")
+            top5[name] = example_top5(predictor, test_store, result.settings.examples)
     return examples(patches, store.coords[rows], top5, background, path)
