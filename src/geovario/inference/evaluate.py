@@ -4,13 +4,13 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from tqdm.auto import tqdm
 
 from geovario.csvtable import LABEL_COLUMNS
 from geovario.fileio import write_bytes_atomic
 from geovario.geo import haversine_km
 from geovario.inference.predictor import Predictor
 from geovario.metrics import compute_metrics
+from geovario.progress import progress_bar
 from geovario.store import open_store
 
 
@@ -28,7 +28,7 @@ def evaluate(predictor: Predictor, store_path: str | Path, *, refine: int | None
     store = open_store(store_path)
     predictor.check_backbone(store.backbone, str(store.path))
     coords, probs = [], []
-    with tqdm(total=len(store), desc="evaluate", unit="img", disable=not progress) as bar:
+    with progress_bar(total=len(store), desc="evaluate", unit="img", enabled=progress) as bar:
         for _, features in store.iter_batches(batch_size):
             out = predictor.predict_features(features, k=1, refine=refine)
             coords.append(out.coords)

@@ -20,11 +20,11 @@ from typing import TYPE_CHECKING
 import numpy as np
 import torch
 from PIL import Image
-from tqdm.auto import tqdm
 
 from geovario.data.images import DECODE_ERRORS, CorruptImageError, as_displayed, decode_image
 from geovario.errors import GeovarioError
 from geovario.geo.geonames import geonames, nearest_places
+from geovario.progress import progress_bar
 
 if TYPE_CHECKING:
     from geovario.backbones import Backbone
@@ -181,7 +181,7 @@ def predict_images(predictor: "Predictor", paths: Sequence[str | Path], k: int =
     if batch_size < 1:
         raise GeovarioError(f"predict_images: batch_size must be >= 1, got {batch_size}")
     results: list[ImageResult] = []
-    with tqdm(total=len(paths), unit="image", disable=not progress) as bar:
+    with progress_bar(total=len(paths), unit="image", enabled=progress) as bar:
         for start in range(0, len(paths), batch_size):
             chunk = [Path(p) for p in paths[start:start + batch_size]]
             prepared: dict[int, torch.Tensor] = {}
