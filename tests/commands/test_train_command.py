@@ -106,7 +106,7 @@ def test_a_copied_run_is_whole_from_any_folder(store, tmp_path, monkeypatch, cap
     assert main(["train", "--store", os.path.relpath(store, work), "--out", "run", "--epochs",
                  "1", "--loss", "semivariogram", "--variogram", "v.json", *COMMON]) == 0
     saved = json.loads((work / "run" / "config.json").read_text())["train"]
-    assert saved["loss_options"]["variogram"] == "variogram.json"
+    assert saved["variogram"] == "variogram.json" and "variogram" not in saved["loss_options"]
     assert saved["train_store"] == str(store.resolve())
     assert (work / "run" / "variogram.json").read_bytes() == given
     copied = elsewhere / "copied"
