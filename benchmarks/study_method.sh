@@ -1,46 +1,158 @@
 #!/usr/bin/env bash
-# The evidence study of the semivariogram loss (benchmarks/RESULTS.md, "Evidence"):
-# both Blue Marble splits -> EfficientNet-Lite0 features -> `geovario ablate`, every
-# variant compared with InfoNCE paired by seed; then a sweep of the hard-negative margin
-# on the interleaved split, sharing the InfoNCE runs and the variogram. Resumable.
+# The evidence study of the semivariogram loss (benchmarks/RESULTS.md, "Evidence").
 #
-# Usage: [MARGINS="0 2"] bash benchmarks/study_method.sh OUT [SEEDS] [TRAIN] [TEST]
+# Usage: bash benchmarks/study_method.sh quick|full OUT [PARTS]
+#   PARTS (default "history select confirm"), any of:
+#   history  RESULTS.md's historical tables, re-run: every variant on both splits at the
+#            settings of 2026-12-01 (m = 1, beta = 1), the margin sweep (m = 0, 2), the
+#            beta/lambda sweep at m = 0 and the defaults of today (m = 0, beta = 2) on the
+#            blocked split; all scored on the test set of build seed 1, as then.
+#   select   the same sweep scored on a selection set held out of build seed 1's training
+#            store (ablate --select-fraction; regions and buffer as the split's test set);
+#            study_table.py best picks the winner by selection-set GeoScore.
+#   confirm  every variant at the winner's settings on a fresh build (seed 2): the
+#            confirmation, on data no choice has seen.
+# Every loss and training setting is passed explicitly (nothing relies on the defaults of
+# the day). Resumable: finished runs are reused, runs of other settings are refused.
+#   quick: 400 + 100 patches, 2 seeds, 2 epochs of batch 64 (queue 256), the training store
+#          as gallery, a reduced sweep: checks every part end to end (not a result).
+#   full:  5,000 + 1,000 patches, 5 seeds, 6 epochs of batch 256 (queue 1024), the
+#          published 100K gallery: the settings of the 2026-12-01 study.
+# Environment: GEOVARIO (the command, default .venv/bin/geovario), PYTHON (for
+# study_table.py), DEVICE (default cpu), SEEDS, MARGINS, BETAS, LAMBDAS override the
+# mode's values. Tables: OUT/tables.md (every ablation) and OUT/comparisons.md (sweeps
+# against each other, as RESULTS.md reports them).
 set -euo pipefail
-out=${1:?usage: study_method.sh OUT [SEEDS] [TRAIN] [TEST]}
-seeds=${2:-5}
-train=${3:-5000}
-test=${4:-1000}
+mode=${1:?usage: study_method.sh quick|full OUT [PARTS]}
+out=${2:?usage: study_method.sh quick|full OUT [PARTS]}
+parts=${3:-history select confirm}
 geovario=${GEOVARIO:-.venv/bin/geovario}
-train_args=(--seeds "$seeds" --epochs 6 --batch-size 256 --queue-size 1024 --lr 3e-4
-            --device cpu --quiet)
+python=${PYTHON:-.venv/bin/python}
+case $mode in
+  quick) train=400 test=100 epochs=2 batch=64 queue=256 seeds=${SEEDS:-2} gallery=store
+         margins=${MARGINS:-2} betas=${BETAS:-2} lambdas=${LAMBDAS:-};;
+  full)  train=5000 test=1000 epochs=6 batch=256 queue=1024 seeds=${SEEDS:-5} gallery=geoclip
+         margins=${MARGINS:-0 2} betas=${BETAS:-0.5 2} lambdas=${LAMBDAS:-0.5};;
+  *) echo "study_method.sh: mode must be quick or full, got $mode" >&2; exit 2;;
+esac
+labels=unique_country,unique_region,unique_sub-region,unique_city,cluster
 
-features() {  # split -> build the benchmark and extract both parts
-    local data=$out/$1
-    $geovario bluemarble build --split "$1" --train "$train" --test "$test" --seed 1 \
-        --out "$data/bluemarble"
+features() {  # split build-seed -> OUT/split/build-seed/{bluemarble,features/{train,test}}
+    local data=$out/$1/build-$2
+    $geovario bluemarble build --split "$1" --train "$train" --test "$test" --seed "$2" \
+        --out "$data/bluemarble" > /dev/null
     for part in train test; do
         $geovario extract --dataset bluemarble --root "$data/bluemarble" --split $part \
-            --backbone efficientnet-lite0 --batch-size 32 --out "$data/features/$part" \
-            --quiet
+            --labels "$labels" --backbone efficientnet-lite0 --batch-size 32 \
+            --out "$data/features/$part" --quiet
     done
 }
 
-ablate() {  # split, folder, variants, extra options
-    local data=$out/$1
-    $geovario ablate --train-store "$data/features/train" --test-store "$data/features/test" \
-        --out "$data/$2" --variants "$3" "${train_args[@]}" "${@:4}"
+gallery_of() {  # split build-seed -> the --gallery value
+    if [ "$gallery" = store ]; then echo "store:$out/$1/build-$2/features/train"
+    else echo geoclip; fi
 }
 
-features interleaved
-ablate interleaved ablation infonce,hard,false,both,prototype
-features blocked
-ablate blocked ablation infonce,both
-for margin in ${MARGINS:-0}; do  # "both" at other margins, paired with the same InfoNCE runs
-    mkdir -p "$out/interleaved/margin-$margin/runs"
+# Loss settings: the study of 2026-12-01 (m = 1, beta = 1, lambda = 1, w_max = 3, false
+# negatives down-weighted, residual over the sill, the abstract's rule); sweeps change one.
+loss_1201=(--hard-strength 1 --max-weight 3 --hard-margin 1 --false-negatives downweight
+           --false-strength 1 --residual-scale sill --semivariogram-rule abstract)
+
+ablate() {  # split build-seed folder variants [options...]
+    local data=$out/$1/build-$2
+    $geovario ablate --train-store "$data/features/train" --out "$out/$1/$3" \
+        --variants "$4" --seeds "$seeds" --baseline infonce --gallery "$(gallery_of "$1" "$2")" \
+        --epochs "$epochs" --batch-size "$batch" --queue-size "$queue" --lr 3e-4 --weight-decay 1e-6 \
+        --lr-decay 0.87 --batch-noise-m 150 --queue-noise-m 1000 --sigmas 1,16,256 \
+        --init location --amp off --device "${DEVICE:-cpu}" --quiet "${@:5}" > /dev/null
+    echo "study: $1/$3 done"
+}
+
+sweep() {  # split build-seed base folder [options...]: "both" paired with base's InfoNCE runs
+    mkdir -p "$out/$1/$4/runs"
     for seed in $(seq 0 $((seeds - 1))); do
-        ln -sfn "$out/interleaved/ablation/runs/infonce-seed$seed" \
-            "$out/interleaved/margin-$margin/runs/infonce-seed$seed"
+        ln -sfn "$(realpath "$out/$1/$3/runs/infonce-seed$seed")" \
+            "$out/$1/$4/runs/infonce-seed$seed"
     done
-    ablate interleaved "margin-$margin" infonce,both --hard-margin "$margin" \
-        --variogram "$out/interleaved/ablation/variogram.json"
+    if [ -d "$out/$1/$3/selection" ]; then
+        ln -sfn "$(realpath "$out/$1/$3/selection")" "$out/$1/$4/selection"
+    fi
+    ablate "$1" "$2" "$4" infonce,both "${@:5}" --variogram "$out/$1/$3/variogram.json"
+}
+
+with() {  # option value: loss_1201 with one setting changed (and m = 0 for the beta/lambda sweep)
+    local args=("${loss_1201[@]}") i
+    for ((i = 0; i < ${#args[@]}; i += 2)); do
+        for ((j = 1; j <= $#; j += 2)); do
+            if [ "${args[i]}" = "${!j}" ]; then k=$((j + 1)); args[i + 1]=${!k}; fi
+        done
+    done
+    echo "${args[@]}"
+}
+
+test_set() { echo --test-store "$out/$1/build-$2/features/test"; }
+select_set() {  # split -> the selection split mirroring the split's test set
+    if [ "$1" = blocked ]; then
+        echo --select-fraction 0.2 --select-region-km 446 --select-regions 16 --select-buffer-km 446
+    else
+        echo --select-fraction 0.2 --select-region-km 0 --select-buffer-km 25
+    fi
+}
+
+grid() {  # split build-seed base prefix options...: margins at beta = 1, beta and lambda at m = 0
+    local split=$1 build=$2 base=$3 prefix=$4; shift 4
+    for m in $margins; do
+        # shellcheck disable=SC2046
+        sweep "$split" "$build" "$base" "${prefix}margin-$m" $(with --hard-margin "$m") "$@"
+    done
+    for b in $betas; do
+        # shellcheck disable=SC2046
+        sweep "$split" "$build" "$base" "${prefix}beta-$b" $(with --hard-margin 0 --hard-strength "$b") "$@"
+    done
+    for l in $lambdas; do
+        # shellcheck disable=SC2046
+        sweep "$split" "$build" "$base" "${prefix}lambda-$l" $(with --hard-margin 0 --false-strength "$l") "$@"
+    done
+}
+
+for split in interleaved blocked; do
+    features "$split" 1
+    if [[ " $parts " == *" history "* ]]; then
+        # shellcheck disable=SC2046
+        ablate "$split" 1 ablation infonce,hard,false,both,prototype "${loss_1201[@]}" $(test_set "$split" 1)
+        # shellcheck disable=SC2046
+        grid "$split" 1 ablation "" $(test_set "$split" 1)
+    fi
+    if [[ " $parts " == *" select "* ]]; then
+        # shellcheck disable=SC2046
+        ablate "$split" 1 select infonce,both "${loss_1201[@]}" $(select_set "$split")
+        # shellcheck disable=SC2046
+        grid "$split" 1 select select- $(select_set "$split")
+    fi
+    if [[ " $parts " == *" confirm "* ]]; then
+        features "$split" 2
+        # shellcheck disable=SC2046
+        chosen=$($python benchmarks/study_table.py best "$out/$split"/select*)
+        echo "study: $split confirms $chosen"
+        echo "$chosen" > "$out/$split/chosen-settings.txt"
+        # shellcheck disable=SC2046,SC2086
+        ablate "$split" 2 confirm infonce,hard,false,both,prototype $chosen $(test_set "$split" 2)
+    fi
 done
+compare() {  # split a b: "both" of folder b against "both" of folder a
+    if [ -d "$out/$1/$2/runs" ] && [ -d "$out/$1/$3/runs" ]; then
+        printf '### %s: %s − %s\n\n' "$1" "$3" "$2"
+        $python benchmarks/study_table.py compare "$out/$1/$2:both" "$out/$1/$3:both"
+        echo
+    fi
+}
+$python benchmarks/study_table.py tables "$out" > "$out/tables.md"
+for split in interleaved blocked; do
+    for prefix in "" select-; do
+        base=${prefix:+select}; base=${base:-ablation}
+        for m in $margins; do compare "$split" "$base" "${prefix}margin-$m"; done
+        for b in $betas; do compare "$split" "${prefix}margin-0" "${prefix}beta-$b"; done
+        for l in $lambdas; do compare "$split" "${prefix}margin-0" "${prefix}lambda-$l"; done
+    done
+done > "$out/comparisons.md"
+echo "study: tables in $out/tables.md and $out/comparisons.md"

@@ -38,3 +38,27 @@ def test_repeated_large_buffers_reuse_memory():
     assert default >= 20 * (64 << 20) // (2 << 20)
     # Kept: the later buffers reuse the first one's pages.
     assert page_faults("keep") < default / 50
+
+
+RELEASE = """
+import numpy as np
+from geovario.allocator import keep_freed_memory, release_freed_memory
+
+def rss_mb():
+    for line in open("/proc/self/status"):
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+
+assert keep_freed_memory()
+blocks = [np.ones(16 << 17) for _ in range(16)]  # 16 x 16 MiB from the heap, touched
+del blocks
+kept = rss_mb()
+assert release_freed_memory()
+print(kept - rss_mb())
+"""
+
+
+def test_release_returns_the_kept_memory_to_the_kernel():
+    out = subprocess.run([sys.executable, "-c", RELEASE], capture_output=True, text=True,
+                         check=True)
+    assert float(out.stdout) > 200  # of the 256 MiB kept after ``del``

@@ -48,3 +48,19 @@ def keep_freed_memory() -> bool:
         return False
     return bool(libc.mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD)) and \
         bool(libc.mallopt(_M_TRIM_THRESHOLD, TRIM_THRESHOLD))
+
+
+def release_freed_memory() -> bool:
+    """Hand the heap's free memory back to the kernel now (glibc's ``malloc_trim``).
+
+    Between stages of a long job (the demo's extraction, training, gallery) the memory
+    kept for reuse by :func:`keep_freed_memory` is no longer reused; releasing it keeps
+    the next stage's peak from stacking on it. True if it took effect.
+    """
+    if platform.system() != "Linux" or platform.libc_ver()[0] != "glibc":
+        return False
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+    except OSError:
+        return False
+    return bool(libc.malloc_trim(0))

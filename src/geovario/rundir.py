@@ -5,8 +5,9 @@ A run directory holds ``config.json`` (model and training config), ``metrics.jso
 ``model.safetensors`` (the weights inference needs), ``variogram.json`` (the fit the
 loss used: a run holds its own copy, so a copied or pushed run is whole),
 ``tensorboard/`` (TensorBoard's view of the log), ``gallery-cache/`` (embedded
-galleries) and, once evaluated, ``evaluation.json`` and ``predictions.csv``. A run on
-the Hugging Face Hub also holds ``variogram.png`` and a model card. Only this module
+galleries) and, once evaluated, ``evaluation.json``, ``predictions.csv`` and (by
+``ablate`` and the demo) ``evaluation-settings.json``, what it was evaluated on. A run
+on the Hugging Face Hub also holds ``variogram.png`` and a model card. Only this module
 knows the names.
 """
 
@@ -28,6 +29,7 @@ TENSORBOARD_NAME = "tensorboard"
 GALLERY_CACHE_NAME = "gallery-cache"
 EVALUATION_NAME = "evaluation.json"
 PREDICTIONS_NAME = "predictions.csv"
+EVALUATION_SETTINGS_NAME = "evaluation-settings.json"
 
 
 def read_config(run_dir: str | Path) -> dict:

@@ -90,3 +90,31 @@ def test_workers_uint8_pixels_normalised_later_equal_the_float_input():
     assert torch.equal(TRANSFORM.normalize(batch)[1], TRANSFORM(image))
     expected = (pixels.float() - 127) / 128  # EfficientNet-Lite's mean 127, std 128
     torch.testing.assert_close(TRANSFORM(image), expected, rtol=0, atol=1e-6)
+
+
+@pytest.mark.parametrize("interpolation", ["bicubic", "bilinear"])
+@pytest.mark.parametrize("seed", range(4))
+def test_resize_is_bit_identical_to_torchvision(interpolation, seed):
+    from torchvision.transforms.v2 import InterpolationMode
+    from torchvision.transforms.v2 import functional as tvF
+
+    from geovario.backbones.transform import resize_uint8
+
+    rng = np.random.default_rng(seed)
+    for _ in range(10):
+        height, width = rng.integers(5, 300, 2)
+        image = noise((int(width), int(height)), seed=int(rng.integers(1000)))
+        pixels = tvF.pil_to_tensor(image)
+        for size in (shortest_side_size(height, width, int(rng.integers(8, 260))),
+                     (int(rng.integers(8, 260)), int(rng.integers(8, 260)))):
+            expected = tvF.resize(pixels, list(size), antialias=True,
+                                  interpolation=InterpolationMode(interpolation))
+            ours = resize_uint8(torch.from_numpy(np.array(image)).permute(2, 0, 1), size,
+                                interpolation)
+            assert torch.equal(ours, expected)
+
+
+def test_loading_a_backbone_does_not_import_torchvision(modules_loaded_by):
+    loaded = modules_loaded_by("from geovario.backbones import load_backbone\n"
+                               "load_backbone('efficientnet-lite0')", ("torchvision",))
+    assert loaded == []

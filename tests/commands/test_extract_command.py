@@ -133,7 +133,8 @@ def test_ctrl_c_keeps_the_committed_shards_says_how_to_go_on_and_exits_130(tmp_p
             "--shard-size", "3", "--quiet"]
     child = subprocess.Popen(
         [sys.executable, str(Path(__file__).parents[1] / "extract" / "extract_child.py"), *argv],
-        env={**os.environ, "FAKE_DELAY_S": "0.3"}, stdout=subprocess.PIPE,
+        # 1 s a batch: 6 s of work remain after the first shard, even on a loaded machine
+        env={**os.environ, "FAKE_DELAY_S": "1.0"}, stdout=subprocess.PIPE,
         stderr=subprocess.PIPE, text=True, start_new_session=True)
     deadline = time.monotonic() + 120
     while not ((out / MANIFEST_NAME).is_file() and read_manifest(out).count > 0):
@@ -142,7 +143,7 @@ def test_ctrl_c_keeps_the_committed_shards_says_how_to_go_on_and_exits_130(tmp_p
         time.sleep(0.01)
     os.killpg(child.pid, signal.SIGINT)  # as Ctrl-C: the process and its loader workers
     stdout, stderr = child.communicate(timeout=120)
-    assert child.returncode == 130, stderr
+    assert child.returncode == 130, (child.returncode, stderr)
     kept = len(open_store(out))
     assert 0 < kept < 9
     assert stdout == ""

@@ -80,7 +80,19 @@ def test_labels_match_reverse_geocoder_on_the_true_coordinates(built):
     for column in LABELS:
         expected = ["_".join(place[f] for f in fields[column]) for place in found]
         assert table[column].tolist() == expected, column
-    assert list(table.columns) == ["id", "latitude", "longitude", *LABELS]
+    assert list(table.columns) == ["id", "latitude", "longitude", *LABELS, "cluster"]
+
+
+def test_each_test_place_records_its_region_and_train_places_none(built):
+    # Blocked split: 50 test places from discs of diameter 446 km, at most ceil(50/32) = 2
+    # per disc; every pair in one cluster lies within the disc's diameter.
+    test, train = read_split(built, "test"), read_split(built, "train")
+    assert (train.cluster == "").all()
+    sizes = test.cluster.value_counts()
+    assert sizes.max() <= 2 and len(sizes) >= 25
+    for _, group in test.groupby("cluster"):
+        coords = group[["latitude", "longitude"]].to_numpy()
+        assert pairwise_km(coords, coords).max() <= 446.0 + 1e-6
 
 
 def test_zip_shards_hold_decodable_jpegs_named_shard_slash_id(built):
@@ -193,6 +205,11 @@ def test_split_spreads_test_places_over_regions_and_keeps_them_apart(sphere_poin
     assert len(set(train)) == 800 and len(set(test)) == 100 and not set(train) & set(test)
     assert pairwise_km(coords[test], coords[train]).min() > 500.0
     assert pairwise_km(coords[test], coords[test]).max() > 4 * 500.0
+    # Asking for the regions changes nothing else; each region has at most 10 places.
+    again = split_places(coords, 800, 100, 500.0, np.random.default_rng(0), test_regions=10,
+                         with_regions=True)
+    assert np.array_equal(again[0], train) and np.array_equal(again[1], test)
+    assert np.bincount(again[2]).max() <= 10 and len(np.unique(again[2])) >= 10
 
 
 def test_interleaved_split_puts_test_towns_next_to_training_ones_all_over_the_world(tmp_path):
@@ -212,6 +229,7 @@ def test_interleaved_split_puts_test_towns_next_to_training_ones_all_over_the_wo
     assert manifest["params"]["split"] == "interleaved"
     assert manifest["params"]["min_separation_km"] == 25.0
     assert manifest["params"]["test_regions"] == 200
+    assert test.cluster.nunique() == 200  # interleaved: each test place its own region
 
 
 # --- errors ---------------------------------------------------------------------------------

@@ -9,7 +9,13 @@ from geovario.cli import main
 def test_quick_demo_writes_a_report_with_both_models(tmp_path, capsys):
     out = tmp_path / "demo"
     assert main(["demo", "--quick", "--out", str(out), "--workers", "1"]) == 0
-    assert "Report:" in capsys.readouterr().out
+    log = capsys.readouterr().out
+    assert "Report:" in log
+    # The stage table: where the time and memory went, one line per stage and a total.
+    for stage in ("extract EfficientNet-Lite0 features", "train infonce",
+                  "embed the 100K gallery for semivariogram", "evaluate semivariogram",
+                  "write the report", "total"):
+        assert f"demo: {stage} " in log
     report = (out / "report.md").read_text()
     assert ("| metric | GeoCLIP (InfoNCE) | semivariogram loss | difference [95 % CI] |"
             in report)

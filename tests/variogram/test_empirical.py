@@ -156,3 +156,54 @@ def test_bad_bin_layout(args, message):
         make_bin_edges(*args)
     with pytest.raises(GeovarioError, match=r"min_km must lie in \(0, max_km=100\)"):
         make_bin_edges(100, 3, log_bins=True, min_km=200)
+
+
+@pytest.mark.parametrize("dissimilarity,estimator,dim", [
+    ("cosine", "matheron", 16), ("euclidean", "matheron", 1), ("euclidean", "cressie", 1),
+    ("euclidean", "matheron", 5)])
+def test_numpy_pass_equals_torch_pass(sphere_points, dissimilarity, estimator, dim):
+    coords = sphere_points(900, 3)
+    values = np.random.default_rng(3).normal(size=(len(coords), dim))
+    runs = [empirical_variogram(coords, values, dissimilarity=dissimilarity,
+                                estimator=estimator, chunk_size=256, feature_dtype="float64",
+                                backend=backend) for backend in ("numpy", "torch")]
+    numpy_run, torch_run = runs
+    np.testing.assert_array_equal(numpy_run.pairs, torch_run.pairs)
+    for name in ("lag_km", "gamma", "spread"):
+        np.testing.assert_allclose(getattr(numpy_run, name), getattr(torch_run, name),
+                                   rtol=1e-12, atol=1e-15, err_msg=name)
+    assert numpy_run.pairs.sum() > 0.99 * len(coords) * (len(coords) - 1) / 2
+
+
+def test_backend_auto_is_numpy_for_a_small_cpu_pass_only():
+    from geovario.variogram.pair_ops import NUMPY_MAX_PAIRS, choose_backend
+
+    assert choose_backend("cpu", 5000, None) == "numpy"
+    assert choose_backend("cpu", 5000, 10**6) == "torch"  # sampled pairs
+    assert choose_backend("cuda", 5000, None) == "torch"
+    largest = int((1 + (1 + 8 * NUMPY_MAX_PAIRS) ** 0.5) / 2)
+    assert choose_backend("cpu", largest, None) == "numpy"
+    assert choose_backend("cpu", largest + 1, None) == "torch"
+
+
+def test_numpy_backend_refuses_sampled_pairs(sphere_points):
+    with pytest.raises(GeovarioError, match="numpy for an exact pass on the CPU"):
+        empirical_variogram(sphere_points(50, 0), np.ones((50, 2)), pairs=100,
+                            backend="numpy")
+
+
+def test_variogram_command_on_a_small_cpu_input_never_loads_torch(tmp_path, sphere_points,
+                                                                   modules_loaded_by):
+    coords = sphere_points(300, 0)
+    np.save(tmp_path / "f.npy", np.random.default_rng(0).normal(size=len(coords)))
+    (tmp_path / "c.csv").write_text("latitude,longitude\n" + "\n".join(
+        f"{lat},{lon}" for lat, lon in coords))
+    out = tmp_path / "fit.json"
+    code = ("import contextlib, io\nfrom geovario.cli import main\n"
+            "with contextlib.redirect_stdout(io.StringIO()):\n"
+            f"    assert main(['variogram', {str(tmp_path / 'f.npy')!r}, "
+            f"{str(tmp_path / 'c.csv')!r}, '--dissimilarity', 'euclidean', '--quiet', "
+            f"'--out', {str(out)!r}]) == 0")
+    loaded = modules_loaded_by(code, ("torch",))
+    assert out.exists() and "slope_range_km" in out.read_text()
+    assert loaded == []

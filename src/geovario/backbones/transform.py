@@ -2,7 +2,9 @@
 
 The operations and their rounding follow the torchvision backend of Hugging Face
 image processors (transformers 5.x ``TorchvisionBackend``): the image becomes a
-uint8 tensor, is resized with antialiasing by ``torchvision.transforms.v2``, center
+uint8 tensor, is resized with antialiasing as ``torchvision.transforms.v2`` resizes
+(torch's own uint8 kernel, called directly: importing torchvision cost a second or more
+of every extraction's start-up on two cores; tests check it against torchvision), center
 cropped with the crop offset rounded down (zero padding when the image is smaller
 than the crop), and only then turned into float32 and normalised as
 ``(x - mean / rescale) / (std / rescale)`` on pixel values in [0, 255]. Matching that
@@ -12,10 +14,10 @@ give the very pixels a CLIP processor would give for the whole batch.
 
 from dataclasses import dataclass
 
+import numpy as np
 import torch
+import torch.nn.functional as F
 from PIL import Image
-from torchvision.transforms.v2 import InterpolationMode
-from torchvision.transforms.v2 import functional as tvF
 
 WHITE = (255, 255, 255, 255)
 
@@ -55,11 +57,38 @@ def center_crop(pixels: torch.Tensor, height: int, width: int) -> torch.Tensor:
     image_height, image_width = pixels.shape[-2:]
     if height > image_height or width > image_width:
         pad_w, pad_h = max(width - image_width, 0), max(height - image_height, 0)
-        pixels = tvF.pad(pixels, [pad_w // 2, pad_h // 2, (pad_w + 1) // 2, (pad_h + 1) // 2])
+        pixels = F.pad(pixels, [pad_w // 2, (pad_w + 1) // 2, pad_h // 2, (pad_h + 1) // 2])
         image_height, image_width = pixels.shape[-2:]
     top = int((image_height - height) / 2.0)
     left = int((image_width - width) / 2.0)
     return pixels[..., top : top + height, left : left + width]
+
+
+def resize_uint8(pixels: torch.Tensor, size: tuple[int, int], interpolation: str) -> torch.Tensor:
+    """Resize (3, H, W) uint8 pixels with antialiasing, exactly as torchvision v2 does.
+
+    On a CPU torchvision hands bicubic uint8 images to torch's native uint8 kernel, and
+    bilinear ones too where torch has its AVX2 kernel; so does this function. Other
+    cases (nearest, bilinear without AVX2, a GPU tensor) go through torchvision itself.
+    """
+    if tuple(pixels.shape[-2:]) == tuple(size):
+        return pixels
+    native = pixels.device.type == "cpu" and (
+        interpolation == "bicubic" or (interpolation == "bilinear" and
+                                       torch.backends.cpu.get_cpu_capability() in ("AVX2",
+                                                                                   "AVX512")))
+    if not native:
+        from torchvision.transforms.v2 import InterpolationMode
+        from torchvision.transforms.v2 import functional as tvF
+
+        return tvF.resize(pixels, list(size), interpolation=InterpolationMode(interpolation),
+                          antialias=True)
+    # As torchvision: a (1, C, H, W) view with channels-last strides, so the kernel
+    # writes (and reads) the interleaved layout PIL's pixels come in.
+    channels, height, width = pixels.shape
+    batch = pixels.as_strided((1, channels, height, width), (pixels.numel(), *pixels.stride()))
+    return F.interpolate(batch, size=list(size), mode=interpolation, align_corners=False,
+                         antialias=True)[0]
 
 
 @dataclass(frozen=True)
@@ -92,12 +121,11 @@ class ImageTransform:
         What DataLoader workers send to the main process: a quarter of the bytes of the
         float32 input, so a quarter of the shared memory to fault in per batch.
         """
-        pixels = tvF.pil_to_tensor(to_rgb(image))
+        pixels = torch.from_numpy(np.array(to_rgb(image), dtype=np.uint8)).permute(2, 0, 1)
         if self.resize is not None:
             size = (shortest_side_size(*pixels.shape[-2:], self.resize)
                     if isinstance(self.resize, int) else self.resize)
-            pixels = tvF.resize(pixels, list(size),
-                                interpolation=InterpolationMode(self.interpolation), antialias=True)
+            pixels = resize_uint8(pixels, tuple(size), self.interpolation)
         if self.crop is not None:
             pixels = center_crop(pixels, *self.crop)
         return pixels

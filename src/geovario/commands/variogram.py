@@ -8,7 +8,6 @@ from pathlib import Path
 import numpy as np
 
 from geovario.commands.options import add_device, add_quiet
-from geovario.distributed import resolve_device
 from geovario.errors import GeovarioError
 from geovario.metrics.io import read_coord_csv
 from geovario.variogram import (
@@ -20,6 +19,7 @@ from geovario.variogram import (
 )
 from geovario.variogram.bins import DEFAULT_MIN_KM, DEFAULT_PER_DECADE
 from geovario.variogram.models import nested_model_names, single_model_names
+from geovario.variogram.pair_ops import choose_backend
 from geovario.variogram.structures import SLOPE_PER_RADIAN
 
 #: Beyond this many points an exact all-pairs pass is impractical on a CPU (N²/2 pairs);
@@ -118,8 +118,8 @@ def run(args: argparse.Namespace) -> int:
     empirical = empirical_variogram(
         coords, features, bins=args.bins, max_km=args.max_km, log_bins=args.log_bins,
         min_km=args.min_km, per_decade=args.per_decade, dissimilarity=args.dissimilarity,
-        estimator=args.estimator, pairs=pairs, seed=args.seed, device=resolve_device(args.device),
-        chunk_size=args.chunk_size,
+        estimator=args.estimator, pairs=pairs, seed=args.seed,
+        device=pass_device(args.device, len(coords), pairs), chunk_size=args.chunk_size,
         progress=not (args.json or args.quiet))
     fitted = fit_variogram(empirical, model=args.model, weighting=args.weighting,
                            min_pairs=args.min_pairs, fit_nugget=not args.no_nugget)
@@ -134,6 +134,19 @@ def run(args: argparse.Namespace) -> int:
     else:
         print(format_fit(fitted))
     return 0
+
+
+def pass_device(device: str, n_points: int, pairs: int | None) -> str:
+    """Where the pair pass runs; ``auto`` picks the CPU for a pass numpy takes.
+
+    There a GPU would save less time than loading torch and CUDA costs, so a small
+    ``geovario variogram`` never imports torch.
+    """
+    if device == "auto" and choose_backend("cpu", n_points, pairs) == "numpy":
+        return "cpu"
+    from geovario.distributed import resolve_device
+
+    return resolve_device(device)
 
 
 def format_fit(fitted: FittedVariogram) -> str:

@@ -41,9 +41,15 @@ Layout (OSV-5M's, so one reader serves both)::
 
     DIR/train.csv, DIR/test.csv     id, latitude, longitude, country, region, sub-region,
                                     city, unique_country, unique_region, unique_sub-region,
-                                    unique_city (ids unique across both files)
+                                    unique_city, cluster (ids unique across both files)
     DIR/images/{train,test}/00.zip  members "00/<id>.jpg": RGB JPEG, pixels x pixels
     DIR/bluemarble.json             parameters, source, counts, files; written last
+
+``cluster`` is the test region a test place was drawn from (0, 1, ...; on the interleaved
+split every place is its own), empty for train places: test places of one region overlap
+on the ground and are not independent, so ``geovario ablate`` resamples whole clusters
+(``geovario extract --labels unique_country,unique_region,unique_sub-region,unique_city,cluster``
+copies the column into the store).
 
 A build is deterministic for its parameters (same CSV and zip bytes: stored members with
 fixed timestamps and fixed JPEG settings); every file appears by atomic rename.
@@ -75,7 +81,7 @@ BMNG_WIDTH = 5400
 MANIFEST = "bluemarble.json"
 FORMAT = "geovario-bluemarble"
 COLUMNS = ("id", "latitude", "longitude", "country", "region", "sub-region", "city",
-           "unique_country", "unique_region", "unique_sub-region", "unique_city")
+           "unique_country", "unique_region", "unique_sub-region", "unique_city", "cluster")
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)
 SAMPLES_PER_CHUNK = 1 << 20  # output pixels sampled at once: about 100 MB of float32 work
 MAX_PATCH_KM = 5000.0
@@ -256,8 +262,9 @@ def build_bluemarble(out, config: BuildConfig = BuildConfig(), *,
     began = time.perf_counter()
     rng = np.random.default_rng(config.seed)
     places = np.round(jitter(load_places(), config.jitter_km, rng), 6)
-    train, test = split_places(places, config.train, config.test, config.min_separation_km,
-                               rng, test_regions=config.test_regions)
+    train, test, regions = split_places(places, config.train, config.test,
+                                        config.min_separation_km, rng,
+                                        test_regions=config.test_regions, with_regions=True)
     seconds["places"] = time.perf_counter() - began
     began = time.perf_counter()
     image = EquirectangularImage(load_bmng())
@@ -266,12 +273,15 @@ def build_bluemarble(out, config: BuildConfig = BuildConfig(), *,
     files = []
     with tqdm(total=config.train + config.test, desc="bluemarble patches", unit="patch",
               disable=not progress) as bar:
-        for split, rows, first_id in (("train", train, 0), ("test", test, config.train)):
+        for split, rows, first_id, cluster in (
+                ("train", train, 0, [""] * len(train)),
+                ("test", test, config.train, [str(r) for r in regions])):
             began = time.perf_counter()
             coords = places[rows]
             ids = [str(first_id + k) for k in range(len(rows))]
             table = pd.DataFrame({"id": ids, "latitude": coords[:, 0],
-                                  "longitude": coords[:, 1], **place_labels(coords)})
+                                  "longitude": coords[:, 1], **place_labels(coords),
+                                  "cluster": cluster})
             write_bytes_atomic(out / f"{split}.csv", table.to_csv(
                 columns=list(COLUMNS), index=False, float_format="%.6f",
                 lineterminator="\n").encode())
@@ -280,7 +290,7 @@ def build_bluemarble(out, config: BuildConfig = BuildConfig(), *,
                       *_write_shards(out / "images" / split, ids, coords, image, config, bar,
                                      seconds)]
     source = bmng_path()
-    manifest = {"format": FORMAT, "format_version": 1, "params": params,
+    manifest = {"format": FORMAT, "format_version": 2, "params": params,
                 "counts": {"train": len(train), "test": len(test)},
                 "source": {"image": _bmng_name(),
                            "image_sha256": hashlib.sha256(source.read_bytes()).hexdigest(),

@@ -68,8 +68,11 @@ def jitter(coords_deg: np.ndarray, max_km: float, rng: np.random.Generator) -> n
 
 
 def _draw_test(units: np.ndarray, region_chord: float, n_test: int, quota: int,
-               rng: np.random.Generator) -> np.ndarray:
-    """Test places: up to ``quota`` from each disc around a random place, until ``n_test``."""
+               rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Test places: up to ``quota`` from each disc around a random place, until ``n_test``.
+
+    Returns the places and the index of the disc (region) each came from.
+    """
     tree = cKDTree(units)
     taken = np.zeros(len(units), dtype=bool)
     picks, count = [], 0
@@ -84,12 +87,12 @@ def _draw_test(units: np.ndarray, region_chord: float, n_test: int, quota: int,
         taken[pick] = True
         picks.append(pick)
         count += len(pick)
-    return np.concatenate(picks)
+    return np.concatenate(picks), np.repeat(np.arange(len(picks)), [len(p) for p in picks])
 
 
 def split_places(coords_deg: np.ndarray, n_train: int, n_test: int, min_separation_km: float,
                  rng: np.random.Generator, *,
-                 test_regions: int = 32) -> tuple[np.ndarray, np.ndarray]:
+                 test_regions: int = 32, with_regions: bool = False) -> tuple[np.ndarray, ...]:
     """Draw train and test places with no test place within ``min_separation_km`` of a train one.
 
     Args:
@@ -100,10 +103,12 @@ def split_places(coords_deg: np.ndarray, n_train: int, n_test: int, min_separati
         rng: the random generator (the split is deterministic for its state).
         test_regions: about how many regions the test places come from; fewer regions
             leave more places free for training, more regions spread the test set wider.
+        with_regions: also return each test place's region (0, 1, ...), the unit a
+            bootstrap over the test set must resample.
 
     Returns:
         Row indices into ``coords_deg`` of the train places and of the test places, in
-        random order, disjoint.
+        random order, disjoint; with ``with_regions``, the test places' regions as well.
 
     Raises:
         GeovarioError: "split_places: ... asks for T places but only N are available", or
@@ -119,10 +124,10 @@ def split_places(coords_deg: np.ndarray, n_train: int, n_test: int, min_separati
                             f"{n_train + n_test} places but only {n} are available")
     units = unit_vectors(coords_deg)
     free = np.ones(n, dtype=bool)
-    test = np.empty(0, dtype=np.intp)
+    test = regions = np.empty(0, dtype=np.intp)
     if n_test:
-        test = _draw_test(units, km_to_chord(min_separation_km / 2), n_test,
-                          math.ceil(n_test / test_regions), rng)
+        test, regions = _draw_test(units, km_to_chord(min_separation_km / 2), n_test,
+                                   math.ceil(n_test / test_regions), rng)
         radius = km_to_chord(min_separation_km)
         nearest, _ = cKDTree(units[test]).query(units, k=1, distance_upper_bound=radius + 1e-9)
         free = nearest > radius
@@ -133,7 +138,9 @@ def split_places(coords_deg: np.ndarray, n_train: int, n_test: int, min_separati
                             f"min_separation_km={min_separation_km:g} km from the {n_test} "
                             f"test places, fewer than the {n_train} train places asked; "
                             f"lower the separation or the counts")
-    return rng.choice(pool, size=n_train, replace=False), rng.permutation(test)
+    train = rng.choice(pool, size=n_train, replace=False)
+    order = rng.permutation(len(test))  # the same draw as rng.permutation(test)
+    return (train, test[order], regions[order]) if with_regions else (train, test[order])
 
 
 def place_labels(coords_deg: np.ndarray) -> dict[str, np.ndarray]:

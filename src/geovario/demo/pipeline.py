@@ -11,10 +11,12 @@ import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from geovario.ablation.run import train_and_evaluate
+from geovario.allocator import release_freed_memory
 from geovario.demo.settings import FULL, QUICK, DemoSettings
+from geovario.demo.stages import StageTable, evaluate_run, example_top5, train_run
 from geovario.fileio import write_json_atomic
 from geovario.models import ModelConfig
+from geovario.rundir import EVALUATION_NAME
 from geovario.store import open_store
 from geovario.train import TrainConfig
 from geovario.variogram.fitted import FittedVariogram
@@ -35,6 +37,8 @@ class DemoResult:
     metrics: dict[str, dict]
     timings: dict[str, float] = field(default_factory=dict)
     reused: set[str] = field(default_factory=set)
+    #: Each model's top-5 guesses for the report's example patches, when this run made them.
+    examples: dict[str, tuple] = field(default_factory=dict)
 
 
 class Stopwatch:
@@ -49,13 +53,19 @@ class Stopwatch:
         self.previous = json.loads(path.read_text()) if path.exists() else {}
         self.timings: dict[str, float] = {}
         self.reused: set[str] = set()
+        self.table = StageTable()
 
     def run(self, name: str, work, *, built: bool = False):
-        """Run ``work()`` as stage ``name``; ``built`` says its output was already there."""
+        """Run ``work()`` as stage ``name``; ``built`` says its output was already there.
+
+        Memory the stage freed goes back to the kernel before the next one starts.
+        """
         if self.progress:
             print(f"demo: {name}{' (reusing it)' if built else ''} ...", flush=True)
         start = time.perf_counter()
-        result = work()
+        with self.table.stage(name, reused=built):
+            result = work()
+            release_freed_memory()
         seconds = time.perf_counter() - start
         if built and name in self.previous:
             self.reused.add(name)
@@ -92,21 +102,36 @@ def run_demo(out: str | Path = "demo-out", *, quick: bool = False, split: str = 
                        batch_size=settings.batch_size, queue_size=settings.queue_size,
                        lr=settings.lr,
                        seed=settings.seed, device=device, checkpoint_every=50)
-    metrics = {}
+    metrics, examples = {}, {}
     for name, (loss, options) in MODELS.items():
         if loss == "semivariogram":
             options = {**options, "variogram": str(out / "variogram.json")}
         config = replace(base, loss=loss, loss_options=options)
-        metrics[name] = clock.run(f"train and evaluate {name}", lambda c=config, n=name:
-                                  train_and_evaluate(out / "runs" / n, model_config, c,
-                                                     test_store=stores["test"],
-                                                     gallery=settings.gallery,
-                                                     progress=progress),
-                                  built=(out / "runs" / name / "evaluation.json").exists())
-    result = DemoResult(out, settings, variogram, metrics, clock.timings, clock.reused)
+        run_dir = out / "runs" / name
+        done = (run_dir / EVALUATION_NAME).exists()
+        clock.run(f"train {name}", lambda c=config, r=run_dir: train_run(
+            r, model_config, c, progress=progress), built=done)
+        predictor = clock.run(f"embed the 100K gallery for {name}", lambda r=run_dir, d=done:
+                              None if d else _predictor(r, settings, device, progress),
+                              built=done)
+        metrics[name] = clock.run(f"evaluate {name}", lambda r=run_dir, p=predictor:
+                                  evaluate_run(r, p, stores["test"], progress=progress),
+                                  built=done)
+        if predictor is not None:
+            examples[name] = example_top5(predictor, stores["test"], settings.examples)
+        del predictor  # its 100K gallery embeddings are not needed any more
+    result = DemoResult(out, settings, variogram, metrics, clock.timings, clock.reused,
+                        examples)
     clock.run("write the report", lambda: write_report(result, data))
+    print(clock.table.format(), flush=True)
     clock.save()
     return result
+
+
+def _predictor(run_dir: Path, settings: DemoSettings, device: str, progress: bool):
+    from geovario.inference.predictor import Predictor
+
+    return Predictor(run_dir, gallery=settings.gallery, device=device, progress=progress)
 
 
 def build_data(out: Path, settings: DemoSettings, progress: bool) -> Path:

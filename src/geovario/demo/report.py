@@ -5,6 +5,7 @@ from pathlib import Path
 
 import numpy as np
 
+from geovario.ablation.clusters import resolve_units
 from geovario.ablation.paired import compare_runs
 from geovario.demo.document import Document
 from geovario.demo.plots import error_cdf, error_map, examples, negatives_over_training
@@ -66,8 +67,8 @@ def verdict(paired: dict[str, dict]) -> str:
                      "cannot tell the two losses apart")
     text = "; ".join(parts) if parts else "no threshold separates the two losses"
     return (f"Read with the intervals: {text}. One seed and one test set: a paired bootstrap "
-            "over test images says how much the difference depends on which images were "
-            "drawn, not how it varies from seed to seed (`geovario ablate` measures that).")
+            "over the test places says how much the difference depends on which places were "
+            "drawn, not how it varies from seed to seed (`geovario ablate` adds that).")
 
 
 def baseline_table(out: Path) -> tuple[list[str], list[list[str]]]:
@@ -157,11 +158,15 @@ def write_report(result, data: Path) -> dict[str, Path]:
     doc.image(out / "variogram.png", "Cosine dissimilarity of EfficientNet-Lite0 features "
               "against distance, the fitted model, nugget, sill and range")
     doc.heading("Metrics on the test split (published 100K GeoCLIP gallery)")
-    paired = compare_runs([out / "runs" / "infonce"], [out / "runs" / "semivariogram"])
+    units = resolve_units(out / "features" / "test", "auto", data / "test.csv")
+    paired = compare_runs([out / "runs" / "infonce"], [out / "runs" / "semivariogram"],
+                          clusters=units.labels)
     doc.table(*metrics_table(result.metrics, paired))
     doc.paragraph("Differences are semivariogram − InfoNCE, trained with the same seed and "
                   "batches and scored on the same images; the interval is a 95 % paired "
-                  "bootstrap over test images, * where it excludes zero. " + verdict(paired))
+                  "bootstrap over the test set's independent units (its regions on the "
+                  "blocked split, its places on the interleaved one), * where it excludes "
+                  "zero. " + verdict(paired))
     doc.paragraph(
         "For scale, two predictors that learn no geography: a random training location, "
         "and the location of the training image nearest in feature space (1-NN). "
@@ -189,19 +194,20 @@ def write_report(result, data: Path) -> dict[str, Path]:
 
 def _examples(result, data: Path, background, path: Path) -> Path:
     from geovario.data.osv5m import load_osv5m
+    from geovario.demo.stages import example_rows, example_top5
     from geovario.inference.predictor import Predictor
     from geovario.store import open_store
 
-    store = open_store(result.out / "features" / "test")
-    count = min(result.settings.examples, len(store))
-    rows = np.linspace(0, len(store) - 1, count).astype(int)
+    test_store = result.out / "features" / "test"
+    store = open_store(test_store)
+    rows = example_rows(result.settings.examples, len(store))
     samples = load_osv5m(data, "test")
     position = {sample_id: i for i, sample_id in enumerate(samples.ids)}
     patches = [samples.reader.read(position[store.ids[row]]) for row in rows]
-    top5 = {}
+    top5 = dict(result.examples)
     for name in result.metrics:
-        predictor = Predictor(result.out / "runs" / name, gallery=result.settings.gallery,
-                              device="cpu")
-        out = predictor.predict_features(store.features(rows), k=5)
-        top5[name] = (out.topk_coords, out.topk_probs)
+        if name not in top5:  # a rerun that only writes the report
+            predictor = Predictor(result.out / "runs" / name, gallery=result.settings.gallery,
+                                  device="cpu")
+            top5[name] = example_top5(predictor, test_store, result.settings.examples)
     return examples(patches, store.coords[rows], top5, background, path)

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from tqdm.auto import tqdm
 
 from geovario.data.samples import REASON_CORRUPT, SKIP_REASONS, SampleTable
 from geovario.distributed import DistributedEnv, barrier
@@ -15,6 +14,7 @@ from geovario.errors import GeovarioError
 from geovario.extract.loader import PREPROCESS_FAILED, make_loader
 from geovario.extract.plan import DEFAULT_CHUNK_SIZE, Chunk, plan_chunks, rank_chunks
 from geovario.extract.skiplog import SKIP_LOG_NAME, SkipLog
+from geovario.progress import progress_bar
 from geovario.store import StoreWriter, open_store
 
 PARTS_DIR = "parts"
@@ -89,9 +89,9 @@ class _Extraction:
         loaded = iter(make_loader(samples.reader, preprocess, batches, workers=workers,
                                   pin_memory=pin)) if batches else iter(())
         added = 0
-        with self.writer() as writer, tqdm(total=sum(c.rows for c in plan), unit="img",
-                                           desc="extract", disable=not progress,
-                                           smoothing=0.05) as bar:
+        with self.writer() as writer, progress_bar(total=sum(c.rows for c in plan),
+                                                   unit="img", desc="extract",
+                                                   enabled=progress, smoothing=0.05) as bar:
             for chunk in plan:
                 for row, reason, detail in chunk.skipped:
                     skips.add(samples.ids[row], reason, detail)

@@ -15,10 +15,10 @@ for callers that ask for a number of bins.
 import math
 
 import numpy as np
-import torch
 
 from geovario.errors import GeovarioError
-from geovario.geo.distance import EARTH_RADIUS_KM, chord_to_km, unit_vectors
+from geovario.geo.distance import EARTH_RADIUS_KM, unit_vectors
+from geovario.variogram.pair_ops import chord_to_km_np, exact_chords
 
 HALF_EARTH_KM = math.pi * EARTH_RADIUS_KM
 #: Upper edge of the default layout's first bin [0, min_km), km.
@@ -57,8 +57,9 @@ def largest_distance_km(coords_deg: np.ndarray, seed: int = 0, sample: int = 200
     coords = np.asarray(coords_deg, dtype=np.float64).reshape(-1, 2)
     rng = np.random.default_rng(seed)
     take = rng.choice(len(coords), size=min(sample, len(coords)), replace=False)
-    u = torch.from_numpy(unit_vectors(coords[take]))
-    return float(chord_to_km(torch.cdist(u, u, compute_mode="donot_use_mm_for_euclid_dist").max()))
+    u = unit_vectors(coords[take])
+    return float(chord_to_km_np(max(exact_chords(u[k:k + 512], u).max()
+                                    for k in range(0, len(u), 512))))
 
 
 def default_max_km(coords_deg: np.ndarray, seed: int = 0, sample: int = 2000) -> float:

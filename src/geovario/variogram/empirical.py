@@ -24,12 +24,11 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-import torch
-from tqdm.auto import tqdm
 
 from geovario.errors import GeovarioError
-from geovario.geo.distance import chord_to_km, km_to_chord, unit_vectors
+from geovario.geo.distance import km_to_chord, unit_vectors
 from geovario.geo.validate import validate_coords
+from geovario.progress import progress_bar
 from geovario.variogram.bins import (
     DEFAULT_MIN_KM,
     DEFAULT_PER_DECADE,
@@ -37,6 +36,7 @@ from geovario.variogram.bins import (
     default_max_km,
     make_bin_edges,
 )
+from geovario.variogram.pair_ops import NumpyOps, TorchOps, choose_backend
 
 DISSIMILARITIES = ("cosine", "euclidean")
 ESTIMATORS = ("matheron", "cressie")
@@ -81,34 +81,38 @@ class _Accumulator:
     Pairs are binned by their chord c = ‖u_i − u_j‖ against the edges mapped to chords,
     c_e = 2·sin(e / 2R): the same half-open bins as great-circle distance, with no
     trigonometry per pair. Pairs to skip get c = inf, which lands in an overflow bin.
+    Each pair's distance is taken in ``lag_dtype`` (float32 on a GPU, float64 on a CPU,
+    where it costs little and the numpy and torch passes then agree to rounding).
     """
 
-    def __init__(self, edges_km: np.ndarray, device: torch.device, robust: bool):
-        chords = torch.as_tensor(km_to_chord(np.asarray(edges_km, dtype=np.float64)),
-                                 device=device)
-        self.lowest, self.inner = float(chords[0]), chords[1:].contiguous()
+    def __init__(self, edges_km: np.ndarray, ops, robust: bool, lag_dtype: str):
+        chords = km_to_chord(np.asarray(edges_km, dtype=np.float64))
+        self.ops, self.lag_dtype = ops, lag_dtype
+        self.lowest, self.inner = float(chords[0]), ops.tensor(chords[1:], "float64")
         self.k = len(edges_km) - 1
         self.robust = robust
-        self.sums = torch.zeros(5, self.k + 1, dtype=torch.float64, device=device)
+        self.sums = np.zeros((5, self.k + 1))
 
-    def add(self, chord: torch.Tensor, d: torch.Tensor, root: torch.Tensor | None,
-            keep: torch.Tensor | None = None) -> None:
+    def add(self, chord, d, root, keep=None) -> None:
         """Add pairs given by their chords (float64), dissimilarities d and optional ‖Δ‖^½."""
+        ops = self.ops
         if keep is not None:
-            chord = chord.masked_fill(~keep, math.inf)
+            chord = chord * 1.0  # a copy, then inf where skipped
+            chord[~keep] = math.inf
         if self.lowest > 0:
-            chord = chord.masked_fill(chord < self.lowest, math.inf)
-        index = torch.bucketize(chord, self.inner, right=True).reshape(-1)
-        d = d.reshape(-1).double()
-        terms = [None, chord_to_km(chord, torch.float32).reshape(-1), d, d * d,
-                 root.reshape(-1).double() if self.robust else None]
+            chord = chord * 1.0
+            chord[chord < self.lowest] = math.inf
+        index = ops.bin_index(chord, self.inner)
+        d = ops.double(d.reshape(-1))
+        terms = [None, ops.km(chord, self.lag_dtype).reshape(-1), d, d * d,
+                 ops.double(root.reshape(-1)) if self.robust else None]
         for column, weights in enumerate(terms):
             if column == _COUNT or weights is not None:
-                self.sums[column] += torch.bincount(index, weights=weights, minlength=self.k + 1)
+                self.sums[column] += ops.numpy(ops.bincount(index, weights, self.k + 1))
 
     def result(self, edges_km, dissimilarity, estimator, n_points, sampled) -> EmpiricalVariogram:
         """Turn the sums into per-bin lags, values, counts and spreads."""
-        sums = self.sums[:, : self.k].cpu().numpy()
+        sums = self.sums[:, : self.k]
         count = sums[_COUNT]
         with np.errstate(invalid="ignore", divide="ignore"):
             lag = sums[_SUM_H] / count
@@ -124,13 +128,12 @@ class _Accumulator:
                                   n_points, sampled)
 
 
-def _pair_terms(fa: torch.Tensor, fb: torch.Tensor, dissimilarity: str,
-                robust: bool) -> tuple[torch.Tensor, torch.Tensor | None]:
+def _pair_terms(fa, fb, dissimilarity: str, robust: bool):
     """Dissimilarity (and ‖Δ‖^½ for Cressie–Hawkins) of all pairs of two blocks.
 
     Cosine features arrive L2-normalised, so d = 1 − f_a·f_b is one matrix product.
     Euclidean uses exact differences for D ≤ 3 (scalar fields stay exact in float64)
-    and |a|² + |b|² − 2a·b beyond.
+    and |a|² + |b|² − 2a·b beyond. Numpy arrays and torch tensors alike.
     """
     if dissimilarity == "cosine":
         return 1.0 - fa @ fb.T, None
@@ -138,14 +141,9 @@ def _pair_terms(fa: torch.Tensor, fb: torch.Tensor, dissimilarity: str,
         half_sq = 0.5 * sum((fa[:, c, None] - fb[None, :, c]) ** 2 for c in range(fa.shape[1]))
     else:
         sq = (fa * fa).sum(1)[:, None] + (fb * fb).sum(1)[None, :] - 2.0 * (fa @ fb.T)
-        half_sq = 0.5 * sq.clamp(min=0.0)
-    root = (2.0 * half_sq).sqrt().sqrt() if robust else None
+        half_sq = 0.5 * (sq * (sq > 0))
+    root = ((2.0 * half_sq) ** 0.5) ** 0.5 if robust else None
     return half_sq, root
-
-
-def _chords(ua: torch.Tensor, ub: torch.Tensor) -> torch.Tensor:
-    """Chords between two blocks of unit vectors, from exact coordinate differences."""
-    return torch.cdist(ua, ub, compute_mode="donot_use_mm_for_euclid_dist")
 
 
 def empirical_variogram(coords_deg, values, *, bins: int | None = None,
@@ -153,7 +151,7 @@ def empirical_variogram(coords_deg, values, *, bins: int | None = None,
                         min_km: float = DEFAULT_MIN_KM, per_decade: int = DEFAULT_PER_DECADE,
                         dissimilarity: str = "cosine", estimator: str = "matheron",
                         pairs: int | None = None, seed: int = 0, device: str = "cpu",
-                        chunk_size: int = 1024, feature_dtype: torch.dtype | None = None,
+                        chunk_size: int = 1024, feature_dtype=None, backend: str = "auto",
                         progress: bool = False) -> EmpiricalVariogram:
     """Estimate the semivariogram of ``values`` (N, or N×D) at ``coords_deg`` (N×2 lat/lon).
 
@@ -169,8 +167,12 @@ def empirical_variogram(coords_deg, values, *, bins: int | None = None,
         estimator: ``matheron`` or ``cressie`` (Cressie–Hawkins, euclidean only).
         pairs: when given, estimate from about this many uniformly sampled pairs (whole
             blocks of ``chunk_size`` rows) instead of all.
-        feature_dtype: dtype of the feature products; default float64 for D ≤ 3 (exact),
-            float32 beyond (one float32 matrix product per tile).
+        feature_dtype: dtype of the feature products (a name, numpy or torch dtype);
+            default float64 for D ≤ 3 (exact), float32 beyond (one float32 matrix product
+            per tile).
+        backend: ``numpy`` or ``torch`` for the pair pass; ``auto``: numpy for an exact
+            pass on the CPU up to ``NUMPY_MAX_PAIRS`` pairs (no torch to import), torch
+            otherwise. Both give the same result up to rounding.
 
     Raises:
         GeovarioError: "variogram: ..." for fewer than two points, coordinates and features
@@ -207,19 +209,28 @@ def empirical_variogram(coords_deg, values, *, bins: int | None = None,
         raise GeovarioError("variogram: bin edges must be at least two increasing distances "
                             f">= 0 km, got {edges.tolist()}")
 
-    dev = torch.device(device)
-    dtype = feature_dtype or (torch.float64 if features.shape[1] <= 3 else torch.float32)
-    feats = torch.as_tensor(np.ascontiguousarray(features), device=dev).to(dtype)
+    if backend == "auto":
+        backend = choose_backend(device, n, pairs)
+    if backend not in ("numpy", "torch") or (
+            backend == "numpy" and (str(device) != "cpu" or pairs is not None)):
+        raise GeovarioError(f"variogram: backend must be torch, or numpy for an exact pass "
+                            f"on the CPU; got {backend!r} on {device}"
+                            f"{' with sampled pairs' if pairs is not None else ''}")
+    ops = NumpyOps if backend == "numpy" else TorchOps(device)
+    dtype = (np.dtype(str(feature_dtype).removeprefix("torch.")).name if feature_dtype
+             else "float64" if features.shape[1] <= 3 else "float32")
+    feats = ops.tensor(features, dtype)
     if dissimilarity == "cosine":
-        norms = torch.linalg.vector_norm(feats.double(), dim=1)
+        norms = np.linalg.norm(np.asarray(features, dtype=np.float64), axis=1)
         if (norms == 0).any():
-            rows = torch.nonzero(norms == 0).flatten()[:5].tolist()
+            rows = np.flatnonzero(norms == 0)[:5].tolist()
             raise GeovarioError(f"variogram: cosine dissimilarity of zero feature vectors at "
                                 f"rows {rows}")
-        feats = feats / norms.to(dtype)[:, None]
-    units = torch.as_tensor(units_np, device=dev)
+        feats = feats / ops.tensor(norms, dtype)[:, None]
+    units = ops.tensor(units_np, "float64")
     robust = estimator == "cressie"
-    acc = _Accumulator(edges, dev, robust)
+    lag_dtype = "float32" if str(device).startswith("cuda") else "float64"
+    acc = _Accumulator(edges, ops, robust, lag_dtype)
     if pairs is None:
         _all_pairs(acc, units, feats, dissimilarity, robust, chunk_size, progress)
     else:
@@ -237,13 +248,10 @@ def _all_pairs(acc, units, feats, dissimilarity, robust, chunk, progress) -> Non
     n = len(units)
     starts = range(0, n, chunk)
     tiles = [(a, b) for a in starts for b in starts if b >= a]
-    for a, b in tqdm(tiles, desc="variogram pairs", unit="tile", disable=not progress):
-        chord = _chords(units[a:a + chunk], units[b:b + chunk])
+    for a, b in progress_bar(tiles, enabled=progress, desc="variogram pairs", unit="tile"):
+        chord = acc.ops.chords(units[a:a + chunk], units[b:b + chunk])
         d, root = _pair_terms(feats[a:a + chunk], feats[b:b + chunk], dissimilarity, robust)
-        keep = None
-        if a == b:
-            keep = torch.ones_like(chord, dtype=torch.bool).triu_(diagonal=1)
-        acc.add(chord, d, root, keep)
+        acc.add(chord, d, root, acc.ops.upper(len(chord)) if a == b else None)
 
 
 def _sampled_pairs(acc, units, feats, dissimilarity, robust, pairs, seed, chunk,
@@ -257,16 +265,18 @@ def _sampled_pairs(acc, units, feats, dissimilarity, robust, pairs, seed, chunk,
     """
     if pairs < 1:
         raise GeovarioError(f"variogram: pairs must be at least 1, got {pairs}")
+    import torch
+
     n = len(units)
     generator = torch.Generator().manual_seed(seed)
-    with tqdm(total=pairs, desc="variogram pairs", unit="pair", unit_scale=True,
-              disable=not progress) as bar:
+    with progress_bar(total=pairs, enabled=progress, desc="variogram pairs", unit="pair",
+                      unit_scale=True) as bar:
         done = 0
         while done < pairs:
             columns = min(chunk, -(-(pairs - done) // chunk))
             rows_a = torch.randint(n, (chunk,), generator=generator).to(units.device)
             rows_b = torch.randint(n, (columns,), generator=generator).to(units.device)
-            chord = _chords(units[rows_a], units[rows_b])
+            chord = acc.ops.chords(units[rows_a], units[rows_b])
             d, root = _pair_terms(feats[rows_a], feats[rows_b], dissimilarity, robust)
             acc.add(chord, d, root, keep=rows_a[:, None] != rows_b[None, :])
             done += chunk * columns

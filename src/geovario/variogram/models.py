@@ -27,10 +27,10 @@ serves numpy (fitting, plots) and torch (the loss, on any device).
 """
 
 import math
+import sys
 from typing import Any, ClassVar
 
 import numpy as np
-import torch
 
 from geovario.errors import GeovarioError
 from geovario.registry import Registry
@@ -52,7 +52,10 @@ class NumpyOps:
 class TorchOps:
     """Array operations for torch inputs (differentiable, any device)."""
 
-    exp = staticmethod(torch.exp)
+    @staticmethod
+    def exp(x):
+        """Elementwise exponential."""
+        return x.exp()
 
     @staticmethod
     def clip(x, low, high):
@@ -60,9 +63,26 @@ class TorchOps:
         return x.clamp(low, high)
 
 
+class ComplexStepOps(NumpyOps):
+    """numpy operations on h + iε, whose imaginary part carries ε·dγ/dh (complex step).
+
+    ``clip`` clips the real part and zeroes the derivative where it clips, as autograd's
+    clamp does; exp and arithmetic are analytic, so the derivative is exact to rounding.
+    """
+
+    @staticmethod
+    def clip(x, low, high):
+        """Clamp the real part; a clamped element's derivative is zero."""
+        real = np.clip(x.real, low, high)
+        return real + 1j * np.where(real == x.real, x.imag, 0.0)
+
+
 def ops_for(x: Any):
-    """Pick the operations that match the array type of ``x``."""
-    return TorchOps if isinstance(x, torch.Tensor) else NumpyOps
+    """Pick the operations that match the array type of ``x`` (torch only if loaded)."""
+    torch = sys.modules.get("torch")
+    if torch is not None and isinstance(x, torch.Tensor):
+        return TorchOps
+    return ComplexStepOps if np.iscomplexobj(x) else NumpyOps
 
 
 class VariogramModel:

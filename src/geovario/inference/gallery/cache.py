@@ -13,10 +13,10 @@ import numpy as np
 import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, safe_open
-from tqdm.auto import tqdm
 
 from geovario.fileio import save_tensors_atomic
 from geovario.inference.gallery.sources import Gallery
+from geovario.progress import progress_bar
 
 
 def cache_key(location_encoder: torch.nn.Module, gallery: Gallery) -> str:
@@ -30,7 +30,8 @@ def cache_key(location_encoder: torch.nn.Module, gallery: Gallery) -> str:
 
 
 def _checksum(tensor: torch.Tensor) -> str:
-    return hashlib.sha256(tensor.contiguous().numpy().tobytes()).hexdigest()
+    # Hash the tensor's own buffer: ``tobytes()`` would copy 200 MB for the 100K gallery.
+    return hashlib.sha256(memoryview(tensor.contiguous().numpy()).cast("B")).hexdigest()
 
 
 @torch.no_grad()
@@ -38,14 +39,17 @@ def encode_gallery(model, gallery: Gallery, device: torch.device, batch_size: in
                    progress: bool = False) -> torch.Tensor:
     """Unit location embeddings of every gallery point, (G, E) float32 on the CPU."""
     coords = torch.from_numpy(gallery.coords.astype(np.float32))
-    parts = []
-    with tqdm(total=len(coords), desc="gallery", unit="place", unit_scale=True,
-              disable=not progress) as bar:
+    out = None  # filled batch by batch: no list of parts and concatenated copy of them
+    with progress_bar(total=len(coords), enabled=progress, desc="gallery", unit="place",
+                      unit_scale=True) as bar:
         for first in range(0, len(coords), batch_size):
             batch = coords[first:first + batch_size]
-            parts.append(model.encode_locations(batch.to(device)).cpu())
+            part = model.encode_locations(batch.to(device)).float().cpu()
+            if out is None:
+                out = torch.empty(len(coords), part.shape[1])
+            out[first:first + len(part)] = part
             bar.update(len(batch))
-    return torch.cat(parts).float()
+    return out
 
 
 def cached_gallery_embeddings(model, gallery: Gallery, cache_dir: Path | None,
