@@ -74,7 +74,7 @@ def register(parser: argparse.ArgumentParser) -> None:
     parser.set_defaults(func=run)
 
 
-def add_loss_arguments(group, loss: str = "semivariogram") -> None:
+def add_loss_arguments(group, loss: str) -> None:
     """A built-in loss's options as flags, from its options dataclass (``train``, ``ablate``)."""
     for option in fields(LOSS_OPTIONS[loss]):
         kind = {} if option.metadata["choices"] else {"type": type(option.default)}
@@ -88,11 +88,6 @@ def flag_options(args: argparse.Namespace, loss: str) -> dict:
     if options_class is None:
         return {}
     return {option.name: setting(args, _dest(option)) for option in fields(options_class)}
-
-
-def semivariogram_options(args: argparse.Namespace) -> dict:
-    """The semivariogram loss's options as ``ablate``'s flags set them."""
-    return flag_options(args, "semivariogram")
 
 
 def _dest(option) -> str:
