@@ -23,8 +23,9 @@ from geovario.checkpoint import save_weights
 from geovario.cli import main
 from geovario.errors import GeovarioError
 from geovario.fileio import write_json_atomic
-from geovario.hub import HUB_FILES, PAPER_ARXIV, push_run, resolve_run_dir
+from geovario.hub import HUB_FILES, push_run, resolve_run_dir
 from geovario.inference import Predictor, evaluate
+from geovario.losses.semivariogram import PAPER_ARXIV
 from geovario.models import GeoCLIP, ModelConfig
 from geovario.rundir import EVALUATION_NAME, WEIGHTS_NAME
 from geovario.store import open_store
@@ -178,7 +179,7 @@ def test_an_infonce_run_without_evaluation_gets_no_paper_tag_and_no_table(runs, 
     for name in ("config.json", WEIGHTS_NAME):
         shutil.copy(runs / "run" / name, run / name)
     config = json.loads((run / "config.json").read_text())
-    config["train"].update(loss="infonce", loss_options={})
+    config["train"].update(loss="infonce", loss_options={}, variogram=None)
     (run / "config.json").write_text(json.dumps(config))
     push_run(run, "me/plain")
     assert sorted(hub.files("me/plain")) == ["README.md", "config.json", WEIGHTS_NAME]
@@ -289,6 +290,7 @@ def test_a_run_that_named_an_outside_variogram_is_pushed_whole(runs, hub, tmp_pa
     outside.parent.mkdir()
     (run / "variogram.json").rename(outside)
     config = json.loads((run / "config.json").read_text())
+    del config["train"]["variogram"]  # older runs kept it among the loss's options
     config["train"]["loss_options"]["variogram"] = str(outside)
     (run / "config.json").write_text(json.dumps(config))
 
@@ -296,7 +298,8 @@ def test_a_run_that_named_an_outside_variogram_is_pushed_whole(runs, hub, tmp_pa
     files = hub.files("me/old")
     assert files["variogram.json"] == outside.read_bytes()
     pushed = json.loads(files["config.json"])
-    assert pushed["train"]["loss_options"]["variogram"] == "variogram.json"
+    assert pushed["train"]["variogram"] == "variogram.json"
+    assert "variogram" not in pushed["train"]["loss_options"]
     assert pushed["model"] == config["model"]
     outside.unlink()  # now the run references a file that is gone
     with pytest.raises(GeovarioError) as error:

@@ -25,14 +25,13 @@ from geovario.rundir import (
     VARIOGRAM_PLOT_NAME,
     WEIGHTS_NAME,
     read_config,
+    recorded_variogram,
     variogram_file,
 )
 
 HUB_PREFIX = "hf:"
 #: The run files a Hub repository holds (besides the model card), and all a load fetches.
 HUB_FILES = (CONFIG_NAME, WEIGHTS_NAME, VARIOGRAM_NAME, VARIOGRAM_PLOT_NAME, EVALUATION_NAME)
-#: The semivariogram paper (Chen et al., SIGSPATIAL 2025), tagged on runs of its loss.
-PAPER_ARXIV = "2509.21573"
 TAGS = ("geolocalization", "image-geolocation", "geoclip", "contrastive-learning")
 _REPO_ID = re.compile(r"[A-Za-z0-9][\w.-]*/[A-Za-z0-9][\w.-]*")
 
@@ -153,8 +152,9 @@ def run_files(run_dir: str | Path, repo_id: str, *, revision: str | None = None,
     files: dict[str, Path | bytes] = {
         name: run_dir / name for name in (WEIGHTS_NAME, CONFIG_NAME, EVALUATION_NAME)
         if (run_dir / name).is_file()}
-    options = config.get("train", {}).get("loss_options", {})
-    variogram = variogram_file(run_dir, options)
+    train = config.get("train", {})
+    given = recorded_variogram(train)
+    variogram = variogram_file(run_dir, given)
     fitted = None
     if variogram is not None:
         from geovario.variogram.fitted import FittedVariogram
@@ -162,8 +162,9 @@ def run_files(run_dir: str | Path, repo_id: str, *, revision: str | None = None,
         fitted = FittedVariogram.load(variogram)
         files[VARIOGRAM_NAME] = variogram
         files[VARIOGRAM_PLOT_NAME] = _plot_png(fitted)
-        if options["variogram"] != VARIOGRAM_NAME:  # a run trained before runs kept a copy
-            config["train"]["loss_options"] = {**options, "variogram": VARIOGRAM_NAME}
+        if given != VARIOGRAM_NAME:  # a run trained before runs kept a copy
+            train["variogram"] = VARIOGRAM_NAME
+            train.get("loss_options", {}).pop("variogram", None)
             files[CONFIG_NAME] = (json.dumps(config, indent=2) + "\n").encode()
     evaluation = read_json(files[EVALUATION_NAME]) if EVALUATION_NAME in files else None
     files[MODEL_CARD_NAME] = model_card(repo_id, config, revision=revision,
@@ -219,21 +220,16 @@ def model_card(repo_id: str, config: dict, *, revision: str | None = None,
 
     model, train = config.get("model", {}), config.get("train", {})
     loss = train.get("loss", "infonce")
-    paper = loss == "semivariogram"
+    tags, text = _loss_card(loss)
     metadata = ModelCardData(library_name="geovario", datasets=list(datasets) or None,
-                             tags=[*TAGS, *(["semivariogram", f"arxiv:{PAPER_ARXIV}"]
-                                            if paper else [])])
+                             tags=[*TAGS, *tags])
     ref = f"{HUB_PREFIX}{repo_id}" + (f"@{revision}" if revision else "")
     lines = ["---", metadata.to_yaml(), "---", "", f"# {repo_id}", "",
              f"A geovario run: GeoCLIP's image head and GPS location encoder, trained with "
              f"the {loss} loss on frozen `{model.get('backbone')}` features "
              f"({model.get('feature_dim')}-d)."]
-    if paper:
-        lines[-1] += (" The loss finds hard and false negatives on a semivariogram of "
-                      "feature dissimilarity against distance, as in *Enhancing Contrastive "
-                      "Learning for Geolocalization by Discovering Hard Negatives on "
-                      "Semivariograms* (Chen, Wang, Deuser, Zollner, Werner; SIGSPATIAL 2025, "
-                      f"[arXiv:{PAPER_ARXIV}](https://arxiv.org/abs/{PAPER_ARXIV})).")
+    if text:
+        lines[-1] += " " + text
     lines += ["", "## Use it", "",
               "With geovario installed, the run downloads once into the Hugging Face cache "
               "(afterwards it also loads with `HF_HUB_OFFLINE=1`); photos are embedded with "
@@ -260,10 +256,23 @@ def model_card(repo_id: str, config: dict, *, revision: str | None = None,
                 "learning rate": train.get("lr"), "queue size": train.get("queue_size"),
                 "initialisation": model.get("init"), "location scales": model.get("sigmas"),
                 **{key: value for key, value in train.get("loss_options", {}).items()
-                   if key != "variogram"}}
+                   if key != "variogram"}}  # (older runs kept the variogram among them)
     lines += ["", "## Training", "", "| setting | value |", "|---|---|"]
     lines += [f"| {key} | {value} |" for key, value in settings.items() if value is not None]
     return "\n".join(lines) + "\n"
+
+
+def _loss_card(loss: str) -> tuple[tuple[str, ...], str]:
+    """The Hub tags and model-card sentence the loss declares.
+
+    None for a loss this process does not know (registered by code it did not import).
+    """
+    from geovario.losses import LOSSES
+
+    if loss not in LOSSES:
+        return (), ""
+    cls = LOSSES[loss]
+    return cls.card_tags, cls.card_text
 
 
 def _plot_png(fitted) -> bytes:

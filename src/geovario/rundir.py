@@ -74,8 +74,16 @@ def write_config(run_dir: str | Path, model_config: ModelConfig, train: dict,
                                                     "train": train, **facts})
 
 
-def variogram_file(run_dir: str | Path, loss_options: dict) -> Path | None:
-    """The variogram file a run's loss uses, or None for a loss without one.
+def recorded_variogram(train: dict) -> str | None:
+    """The variogram a run's config records (its ``train`` section), or None.
+
+    Runs written before the variogram was a run setting kept it in ``loss_options``.
+    """
+    return train.get("variogram", train.get("loss_options", {}).get("variogram"))
+
+
+def variogram_file(run_dir: str | Path, given: str | None) -> Path | None:
+    """The variogram file a run uses (``given`` as its config records it), or None.
 
     A run records ``"variogram": "variogram.json"``, its own copy; runs trained before it
     kept one recorded the path they were given, which serves while it exists, else the
@@ -84,7 +92,6 @@ def variogram_file(run_dir: str | Path, loss_options: dict) -> Path | None:
     Raises:
         GeovarioError: "<run>/config.json: the loss's variogram <path> is not there ..."
     """
-    given = loss_options.get("variogram")
     if given is None:
         return None
     for path in (Path(run_dir) / given, Path(run_dir) / VARIOGRAM_NAME):
@@ -92,9 +99,3 @@ def variogram_file(run_dir: str | Path, loss_options: dict) -> Path | None:
             return path
     raise GeovarioError(f"{Path(run_dir) / CONFIG_NAME}: the loss's variogram {given} is not "
                         f"there, nor a {VARIOGRAM_NAME} in the run")
-
-
-def loss_options_in(run_dir: str | Path, loss_options: dict) -> dict:
-    """The loss's options with its variogram as a path that opens from any folder."""
-    path = variogram_file(run_dir, loss_options)
-    return loss_options if path is None else {**loss_options, "variogram": str(path)}

@@ -106,7 +106,7 @@ def test_a_copied_run_is_whole_from_any_folder(store, tmp_path, monkeypatch, cap
     assert main(["train", "--store", os.path.relpath(store, work), "--out", "run", "--epochs",
                  "1", "--loss", "semivariogram", "--variogram", "v.json", *COMMON]) == 0
     saved = json.loads((work / "run" / "config.json").read_text())["train"]
-    assert saved["loss_options"]["variogram"] == "variogram.json"
+    assert saved["variogram"] == "variogram.json" and "variogram" not in saved["loss_options"]
     assert saved["train_store"] == str(store.resolve())
     assert (work / "run" / "variogram.json").read_bytes() == given
     copied = elsewhere / "copied"
@@ -134,3 +134,28 @@ def test_a_copied_run_is_whole_from_any_folder(store, tmp_path, monkeypatch, cap
     assert capsys.readouterr().err == (
         f"geovario push: error: {Path('copied') / 'config.json'}: the loss's variogram "
         "variogram.json is not there, nor a variogram.json in the run\n")
+
+
+def test_loss_options_come_from_the_options_dataclass_and_loss_option_pairs():
+    """Defaults from SemivariogramOptions, flags over them, --loss-option over both, typed."""
+    import argparse
+
+    import geovario.commands.train as command
+    from geovario.errors import GeovarioError
+    from geovario.losses.options import SemivariogramOptions
+
+    parser = argparse.ArgumentParser()
+    command.register(parser)
+    args = parser.parse_args(["--out", "r", "--loss", "semivariogram", "--hard-margin", "0.5",
+                              "--loss-option", "hard_strength=1",
+                              "--loss-option", "rule=prototype"])
+    options = command.loss_options(args)
+    assert options == {**vars(SemivariogramOptions()), "hard_margin": 0.5, "hard_strength": 1.0,
+                       "rule": "prototype"}
+    assert isinstance(options["hard_strength"], float)
+    plain = parser.parse_args(["--out", "r", "--loss-option", "smoothing=0.2"])
+    assert command.loss_options(plain) == {"smoothing": 0.2}
+    wrong = parser.parse_args(["--out", "r", "--loss", "infonce", "--hard-strength", "1"])
+    with pytest.raises(GeovarioError, match="--hard-strength is an option of the semivariogram "
+                                            "loss, not of infonce"):
+        command.loss_options(wrong)

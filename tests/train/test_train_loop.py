@@ -130,5 +130,50 @@ def test_semivariogram_loss_with_refits_resumes_exactly(store, tmp_path):
     log = [json.loads(x) for x in (tmp_path / "straight" / "metrics.jsonl").read_text()
            .splitlines()]
     assert any("hard_share" in r for r in log)
-    with pytest.raises(GeovarioError, match="refit_every needs the semivariogram loss"):
-        TrainConfig(refit_every=3)
+    with pytest.raises(GeovarioError, match="refit_every needs a loss that uses a variogram; "
+                       "'infonce' does not"):
+        train(tmp_path / "plain", small_model(), small_config(store, refit_every=3),
+              progress=False)
+    assert not (tmp_path / "plain").exists()
+
+
+def test_a_loss_of_ones_own_that_needs_a_variogram_trains_refits_and_resumes(store, tmp_path,
+                                                                            monkeypatch):
+    """Training names no loss: any registered loss that asks for a variogram gets the run's."""
+    from geovario.checkpoint import read_metadata
+    from geovario.losses import LOSSES, VariogramGuidedLoss
+    from geovario.variogram import FittedVariogram
+
+    monkeypatch.setattr(LOSSES, "_entries", dict(LOSSES._entries))
+
+    @LOSSES.register("range-margin")
+    class RangeMargin(VariogramGuidedLoss):
+        """InfoNCE with the own location's logit lowered by range/10,000 km: the variogram
+        moves every gradient, so a resume from the wrong variogram would show."""
+
+        def forward(self, logits, inputs):
+            margin = self.variogram.range_km / 10_000
+            own = torch.nn.functional.one_hot(inputs.targets, logits.shape[1])
+            self.last_stats = {"range_km": float(self.variogram.range_km)}
+            return torch.nn.functional.cross_entropy(logits.float() - margin * own,
+                                                     inputs.targets)
+
+    mine = dict(loss="range-margin", refit_every=4, refit_sample=256, refit_smoothing=0.5)
+    train(tmp_path / "straight", small_model(), small_config(store, **mine), progress=False)
+    train(tmp_path / "split", small_model(), small_config(store, epochs=1, **mine),
+          progress=False)
+    train(tmp_path / "split", resume=True, epochs=2, progress=False)
+    a, b = weights(tmp_path / "straight"), weights(tmp_path / "split")
+    for key in a:
+        torch.testing.assert_close(a[key], b[key], rtol=0, atol=0)
+    run = tmp_path / "straight"
+    assert json.loads((run / "config.json").read_text())["train"]["variogram"] == \
+        "variogram.json"
+    ranges = {r["range_km"] for r in map(json.loads, (run / "metrics.jsonl").open())
+              if "range_km" in r and "kind" not in r}
+    assert len(ranges) > 1  # the refits reached the loss
+    saved = [read_metadata(r / "checkpoint.safetensors")["position"]["loss_state"]
+             for r in (run, tmp_path / "split")]
+    assert saved[0] == saved[1]  # the checkpoint holds the loss's last (refitted) variogram
+    refitted = FittedVariogram.from_dict(saved[0]["variogram"])
+    assert refitted.range_km != FittedVariogram.load(run / "variogram.json").range_km

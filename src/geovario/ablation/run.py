@@ -19,6 +19,7 @@ from geovario.errors import GeovarioError
 from geovario.fileio import finite_or_none, read_json, write_json_atomic
 from geovario.inference.evaluate import evaluate
 from geovario.inference.predictor import Predictor
+from geovario.losses.options import LOSS_OPTIONS
 from geovario.models import ModelConfig
 from geovario.rundir import (
     CONFIG_NAME,
@@ -33,7 +34,9 @@ from geovario.variogram.fitted import FittedVariogram
 from geovario.variogram.from_store import fit_store_variogram
 
 #: Training settings that do not change what a run computes.
-_NOT_COMPARED = ("device", "checkpoint_every", "log_every")
+#: (The variogram: every run keeps its own copy of OUT/variogram.json, which
+#: :func:`_variogram` keeps the same for the whole folder.)
+_NOT_COMPARED = ("device", "checkpoint_every", "log_every", "variogram")
 
 
 def run_ablation(out: Path, train_config: TrainConfig, model_config: ModelConfig, *,
@@ -71,10 +74,11 @@ def run_ablation(out: Path, train_config: TrainConfig, model_config: ModelConfig
     for name in variants:
         variant = VARIANTS[name]
         for seed in range(seeds):
-            options = {**(loss_options or {}), **variant.options,
-                       "variogram": str(variogram_path)} \
-                if variant.loss == "semivariogram" else {}
-            config = replace(train_config, loss=variant.loss, loss_options=options, seed=seed)
+            # The base options are those of the losses whose flags set them.
+            options = {**(loss_options or {}), **variant.options} \
+                if variant.loss in LOSS_OPTIONS else {}
+            config = replace(train_config, loss=variant.loss, loss_options=options, seed=seed,
+                             variogram=str(variogram_path))
             results.setdefault(name, []).append(train_and_evaluate(
                 out / "runs" / f"{name}-seed{seed}", replace(model_config, seed=seed), config,
                 test_store=test_store, gallery=gallery, progress=progress))

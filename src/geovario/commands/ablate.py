@@ -9,7 +9,7 @@ from geovario.commands.train import (
     add_loss_arguments,
     add_training_arguments,
     configs_from_args,
-    semivariogram_options,
+    flag_options,
 )
 from geovario.errors import GeovarioError
 
@@ -71,7 +71,8 @@ def register(parser: argparse.ArgumentParser) -> None:
     add_training_arguments(parser)
     add_loss_arguments(parser.add_argument_group(
         "semivariogram loss: the base settings of every semivariogram variant (a variant "
-        "overrides what defines it, e.g. hard-only sets --false-negatives none)"))
+        "overrides what defines it, e.g. hard-only sets --false-negatives none)"),
+        "semivariogram")
     parser.set_defaults(func=run)
 
 
@@ -93,7 +94,7 @@ def run(args: argparse.Namespace) -> int:
     results, scored = run_ablation(
         args.out, config, model, test_store=args.test_store, variants=variants,
         seeds=args.seeds, gallery=args.gallery, variogram=args.variogram,
-        loss_options=semivariogram_options(args), selection=selection,
+        loss_options=flag_options(args, "semivariogram"), selection=selection,
         progress=not args.quiet)
     scored_on = {"role": "test", "store": str(scored)} if selection is None else {
         "role": "selection", "store": str(scored),

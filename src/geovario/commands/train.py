@@ -3,17 +3,12 @@
 import argparse
 import shlex
 import sys
+from dataclasses import fields
 from pathlib import Path
 
 from geovario.errors import GeovarioError
 from geovario.losses import BUILT_IN_LOSSES
-from geovario.losses.options import (
-    DEFAULT_HARD_MARGIN,
-    DEFAULT_HARD_STRENGTH,
-    FALSE_NEGATIVE_MODES,
-    RULES,
-    SCALES,
-)
+from geovario.losses.options import LOSS_OPTIONS, option_flag, parse_loss_options
 from geovario.models.config import GEOCLIP_SIGMAS, INITS, ModelConfig
 from geovario.rundir import CONFIG_NAME, WEIGHTS_NAME
 from geovario.train import TrainConfig
@@ -60,11 +55,13 @@ def register(parser: argparse.ArgumentParser) -> None:
     add_training_arguments(parser)
     _setting(parser, "--loss", DEFAULTS.loss, "contrastive loss, by its registered name "
              f"(built in: {', '.join(BUILT_IN_LOSSES)})")
-    group = parser.add_argument_group("semivariogram loss (--loss semivariogram)")
+    parser.add_argument("--loss-option", action="append", default=[], metavar="KEY=VALUE",
+                        help="an option of the chosen loss, e.g. hard_strength=1 or a "
+                        "registered loss's own; repeatable, and over the flags below")
+    group = parser.add_argument_group("the run's variogram (a loss that uses one)")
     group.add_argument("--variogram", type=Path, default=None,
                        help="variogram JSON of the training features (default: fitted on a "
                        "sample of the store into RUN_DIR/variogram.json)")
-    add_loss_arguments(group)
     _setting(group, "--refit-every", 0, "refit the variogram on the image head's embeddings "
              "every N steps (the loss then compares head embeddings); 0: never", type=int,
              metavar="N")
@@ -72,26 +69,29 @@ def register(parser: argparse.ArgumentParser) -> None:
              "blended into the current variogram", type=float)
     _setting(group, "--refit-sample", DEFAULTS.refit_sample, "training images embedded for "
              "each refit", type=int)
+    for name in LOSS_OPTIONS:
+        add_loss_arguments(parser.add_argument_group(f"{name} loss (--loss {name})"), name)
     parser.set_defaults(func=run)
 
 
-def add_loss_arguments(group) -> None:
-    """The semivariogram loss's options, shared by ``train`` and ``ablate``."""
-    _setting(group, "--hard-strength", DEFAULT_HARD_STRENGTH, "beta: hard negatives' weight "
-             "exp(beta * (residual - margin)), capped at --max-weight", type=float)
-    _setting(group, "--max-weight", 3.0, "upper bound of a hard negative's weight", type=float)
-    _setting(group, "--hard-margin", DEFAULT_HARD_MARGIN, "m: a far pair is a hard negative "
-             "only when it looks more alike than expected by more than m per-lag spreads of "
-             "the dissimilarity", type=float)
-    _setting(group, "--false-negatives", "downweight", "what happens to near pairs that look "
-             "as alike as expected", choices=FALSE_NEGATIVE_MODES)
-    _setting(group, "--false-strength", 1.0, "lambda: false negatives' weight 1 - lambda * "
-             "correlation, or (soft-positive) their share of the target, at most lambda in "
-             "all", type=float)
-    _setting(group, "--residual-scale", "sill", "divide gamma(h) - d by the sill or by the "
-             "per-lag spread of d", choices=SCALES)
-    _setting(group, "--semivariogram-rule", "abstract", "abstract: the paper's reading; "
-             "prototype: the April 2025 rule", choices=RULES)
+def add_loss_arguments(group, loss: str) -> None:
+    """A built-in loss's options as flags, from its options dataclass (``train``, ``ablate``)."""
+    for option in fields(LOSS_OPTIONS[loss]):
+        kind = {} if option.metadata["choices"] else {"type": type(option.default)}
+        _setting(group, option_flag(option), option.default, option.metadata["help"],
+                 choices=option.metadata["choices"], **kind)
+
+
+def flag_options(args: argparse.Namespace, loss: str) -> dict:
+    """A built-in loss's options as its flags set them (defaults where not given)."""
+    options_class = LOSS_OPTIONS.get(loss)
+    if options_class is None:
+        return {}
+    return {option.name: setting(args, _dest(option)) for option in fields(options_class)}
+
+
+def _dest(option) -> str:
+    return option_flag(option).lstrip("-").replace("-", "_")
 
 
 def add_training_arguments(parser: argparse.ArgumentParser) -> None:
@@ -155,29 +155,38 @@ def configs_from_args(args: argparse.Namespace,
         batch_noise_m=setting(args, "batch_noise_m") if noise else 0.0,
         queue_noise_m=setting(args, "queue_noise_m") if noise else 0.0,
         loss=setting(args, "loss") if hasattr(args, "loss") else DEFAULTS.loss,
-        loss_options=loss_options(args),
+        loss_options=loss_options(args) if hasattr(args, "loss") else {},
+        variogram=str(args.variogram.resolve()) if getattr(args, "variogram", None) else None,
         **{name: setting(args, name) for name in ("refit_every", "refit_smoothing",
                                                   "refit_sample") if hasattr(args, name)})
     return model, train
 
 
 def loss_options(args: argparse.Namespace) -> dict:
-    """The loss's options from the command line (none for InfoNCE)."""
-    if getattr(args, "loss", None) != "semivariogram":
-        return {}
-    options = semivariogram_options(args)
-    if args.variogram is not None:
-        options["variogram"] = str(args.variogram.resolve())
-    return options
+    """The chosen loss's options: its flags', then ``--loss-option KEY=VALUE`` over them.
+
+    Raises:
+        GeovarioError: "--hard-strength is an option of the semivariogram loss, not of
+            infonce" for another built-in loss's flag, or a malformed ``--loss-option``.
+    """
+    loss = setting(args, "loss")
+    for other, options_class in LOSS_OPTIONS.items():
+        given = [option_flag(f) for f in fields(options_class)
+                 if getattr(args, _dest(f), None) is not None]
+        if other != loss and given:
+            raise GeovarioError(f"{given[0]} is an option of the {other} loss, not of {loss} "
+                                f"(use --loss {other}, or --loss-option for {loss}'s own)")
+    pairs = getattr(args, "loss_option", [])
+    return {**flag_options(args, loss), **parse_loss_options(pairs, _options_class(loss, pairs))}
 
 
-def semivariogram_options(args: argparse.Namespace) -> dict:
-    """The semivariogram loss's strengths, margin and rule as the command line sets them."""
-    options = {name: setting(args, name) for name in (
-        "hard_strength", "max_weight", "hard_margin", "false_negatives", "false_strength",
-        "residual_scale")}
-    options["rule"] = setting(args, "semivariogram_rule")
-    return options
+def _options_class(loss: str, pairs: list[str]) -> type | None:
+    """The loss's options class; a registered loss's is looked up only when needed (torch)."""
+    if loss in LOSS_OPTIONS or not pairs:
+        return LOSS_OPTIONS.get(loss)
+    from geovario.losses import loss_class
+
+    return loss_class(loss).options_class
 
 
 def refused_on_resume(args: argparse.Namespace) -> list[str]:
@@ -189,6 +198,7 @@ def refused_on_resume(args: argparse.Namespace) -> list[str]:
              if dest not in ("epochs", "device") and getattr(args, dest, None)]
     given += ["store"] if args.store is not None else []
     given += ["variogram"] if args.variogram is not None else []
+    given += ["loss_option"] if args.loss_option else []
     return ["--" + dest.replace("_", "-") for dest in given]
 
 

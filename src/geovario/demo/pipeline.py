@@ -23,7 +23,8 @@ from geovario.variogram.fitted import FittedVariogram
 from geovario.variogram.from_store import fit_store_variogram
 from geovario.variogram.plot import plot_variogram
 
-MODELS = {"infonce": ("infonce", {}), "semivariogram": ("semivariogram", {})}
+#: The demo's runs: name → (loss, its options).
+RUNS = {"infonce": ("infonce", {}), "semivariogram": ("semivariogram", {})}
 EXTRACTED = "extracted.txt"  # marks a finished extraction of both splits
 
 
@@ -103,10 +104,9 @@ def run_demo(out: str | Path = "demo-out", *, quick: bool = False, split: str = 
                        lr=settings.lr,
                        seed=settings.seed, device=device, checkpoint_every=50)
     metrics, examples = {}, {}
-    for name, (loss, options) in MODELS.items():
-        if loss == "semivariogram":
-            options = {**options, "variogram": str(out / "variogram.json")}
-        config = replace(base, loss=loss, loss_options=options)
+    for name, (loss, options) in RUNS.items():
+        config = replace(base, loss=loss, loss_options=options,
+                         variogram=str(out / "variogram.json"))
         run_dir = out / "runs" / name
         done = (run_dir / EVALUATION_NAME).exists()
         clock.run(f"train {name}", lambda c=config, r=run_dir: train_run(

@@ -11,8 +11,8 @@ from geovario.errors import GeovarioError
 from geovario.lazy import lazy_attributes
 
 _lazy = lazy_attributes(__name__, {
-    "ContrastiveInputs": "base", "ContrastiveLoss": "base", "InfoNCELoss": "infonce",
-    "SemivariogramContrastiveLoss": "semivariogram"})
+    "ContrastiveInputs": "base", "ContrastiveLoss": "base", "VariogramGuidedLoss": "base",
+    "InfoNCELoss": "infonce", "SemivariogramContrastiveLoss": "semivariogram"})
 #: The built-in losses; each registers itself from the module of the same name.
 BUILT_IN_LOSSES = ("infonce", "semivariogram")
 
@@ -35,26 +35,42 @@ def list_losses() -> list[str]:
     return _registry().names()
 
 
-def build_loss(name: str, **options):
-    """A loss by name with its options (the training config's ``loss`` and ``loss_options``).
-
-    For ``semivariogram``, ``options["variogram"]`` is the path of a variogram JSON file.
+def loss_class(name: str) -> type:
+    """The registered loss class ``name`` (what it needs: ``needs_variogram``, options).
 
     Raises:
-        GeovarioError: for an unknown loss or a semivariogram loss without a variogram.
+        GeovarioError: "unknown loss 'x' (choose from ...)".
     """
-    from geovario.losses.semivariogram import SemivariogramContrastiveLoss
+    return _registry()[name]
 
-    loss_class = _registry()[name]
-    if loss_class is SemivariogramContrastiveLoss:
-        from geovario.variogram import FittedVariogram
 
-        path = options.pop("variogram", None)
-        if path is None:
-            raise GeovarioError("the semivariogram loss needs a variogram file")
-        options["variogram"] = FittedVariogram.load(Path(path))
-    return loss_class(**options)
+def build_loss(name: str, *, variogram=None, **options):
+    """A loss by name with its options (the training config's ``loss`` and ``loss_options``).
+
+    ``variogram`` (a :class:`~geovario.variogram.fitted.FittedVariogram` or the path of
+    its JSON file) is the run's; only a loss that ``needs_variogram`` receives it.
+    A loss with an ``options_class`` refuses options that class lacks.
+
+    Raises:
+        GeovarioError: for an unknown loss or option, or a loss that needs a variogram
+            without one.
+    """
+    from geovario.losses.options import make_options
+
+    cls = loss_class(name)
+    if cls.options_class is not None:
+        make_options(cls.options_class, options, name)  # an unknown key ends here, in one line
+    if not cls.needs_variogram:
+        return cls(**options)
+    if variogram is None:
+        raise GeovarioError(f"the {name} loss needs a variogram file")
+    from geovario.variogram import FittedVariogram
+
+    if not isinstance(variogram, FittedVariogram):
+        variogram = FittedVariogram.load(Path(variogram))
+    return cls(variogram=variogram, **options)
 
 
 __all__ = ["BUILT_IN_LOSSES", "LOSSES", "ContrastiveInputs", "ContrastiveLoss", "InfoNCELoss",
-           "SemivariogramContrastiveLoss", "build_loss", "list_losses"]
+           "SemivariogramContrastiveLoss", "VariogramGuidedLoss", "build_loss", "list_losses",
+           "loss_class"]

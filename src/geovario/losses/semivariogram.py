@@ -40,68 +40,66 @@ Until the feature queue has been filled once, the loss is plain InfoNCE (warm-up
 Pair terms are computed in float32 with autocast off, whatever the caller's context.
 """
 
+from dataclasses import replace
+
 import numpy as np
 import torch
 import torch.nn.functional as F
 
 from geovario.errors import GeovarioError
 from geovario.geo.distance import chord_to_km, unit_vectors_torch
-from geovario.losses.base import LOSSES, ContrastiveInputs, ContrastiveLoss
-from geovario.losses.options import (
-    DEFAULT_HARD_MARGIN,
-    DEFAULT_HARD_STRENGTH,
-    FALSE_NEGATIVE_MODES,
-    RULES,
-    SCALES,
-)
+from geovario.losses.base import LOSSES, ContrastiveInputs, VariogramGuidedLoss
+from geovario.losses.options import SemivariogramOptions, make_options
 from geovario.variogram.fitted import FittedVariogram
 
 #: Soft-positive: the most target mass an anchor's false negatives share, whatever λ.
 SOFT_POSITIVE_MAX_SHARE = 0.5
-#: Width δ of the false-negative ramp in residual units: full treatment from r = δ on.
-DEFAULT_FALSE_RAMP = 0.05
+#: The paper (Chen et al., SIGSPATIAL 2025), tagged on the Hub for runs of this loss.
+PAPER_ARXIV = "2509.21573"
 
 
 @LOSSES.register("semivariogram")
-class SemivariogramContrastiveLoss(ContrastiveLoss):
-    """Weighted InfoNCE whose negative weights come from a fitted semivariogram."""
+class SemivariogramContrastiveLoss(VariogramGuidedLoss):
+    """Weighted InfoNCE whose negative weights come from a fitted semivariogram.
+
+    Options come as a :class:`~geovario.losses.options.SemivariogramOptions`, as keywords
+    (``hard_strength=1.0``), or both (keywords override).
+    """
 
     needs_features = True
+    options_class = SemivariogramOptions
+    card_tags = ("semivariogram", f"arxiv:{PAPER_ARXIV}")
+    card_text = ("The loss finds hard and false negatives on a semivariogram of feature "
+                 "dissimilarity against distance, as in *Enhancing Contrastive Learning for "
+                 "Geolocalization by Discovering Hard Negatives on Semivariograms* (Chen, "
+                 "Wang, Deuser, Zollner, Werner; SIGSPATIAL 2025, "
+                 f"[arXiv:{PAPER_ARXIV}](https://arxiv.org/abs/{PAPER_ARXIV})).")
 
-    def __init__(self, variogram: FittedVariogram, *, hard_strength: float = DEFAULT_HARD_STRENGTH,
-                 max_weight: float = 3.0, hard_margin: float = DEFAULT_HARD_MARGIN,
-                 false_negatives: str = "downweight",
-                 false_strength: float = 1.0, rule: str = "abstract",
-                 residual_scale: str = "sill", false_ramp: float = DEFAULT_FALSE_RAMP):
-        super().__init__()
-        if false_negatives not in FALSE_NEGATIVE_MODES:
-            raise GeovarioError(f"loss: false_negatives must be one of "
-                                f"{', '.join(FALSE_NEGATIVE_MODES)}, got {false_negatives!r}")
-        if rule not in RULES:
-            raise GeovarioError(f"loss: rule must be one of {', '.join(RULES)}, got {rule!r}")
-        if residual_scale not in SCALES:
-            raise GeovarioError(f"loss: residual_scale must be one of {', '.join(SCALES)}, "
-                                f"got {residual_scale!r}")
-        if hard_strength < 0 or max_weight < 1 or not 0 <= false_strength <= 1 \
-                or hard_margin < 0 or not false_ramp > 0:
-            raise GeovarioError("loss: need hard_strength >= 0, max_weight >= 1, "
-                                "hard_margin >= 0, 0 <= false_strength <= 1 and false_ramp > 0")
+    def __init__(self, variogram: FittedVariogram, options: SemivariogramOptions | None = None,
+                 **overrides):
+        if options is None:
+            options = make_options(SemivariogramOptions, overrides, "semivariogram")
+        elif overrides:
+            options = replace(options, **overrides)
         if variogram.dissimilarity != "cosine":
             raise GeovarioError(f"loss: the variogram was fitted on {variogram.dissimilarity!r} "
                                 "dissimilarity; the loss compares images by cosine")
-        if (residual_scale == "spread" or hard_margin > 0) and variogram.empirical is None:
+        if (options.residual_scale == "spread" or options.hard_margin > 0) \
+                and variogram.empirical is None:
             raise GeovarioError("loss: residual_scale 'spread' and hard_margin > 0 need a "
                                 "variogram file with its empirical bins")
-        self.hard_strength, self.max_weight = hard_strength, max_weight
-        self.hard_margin = hard_margin
-        self.false_negatives, self.false_strength = false_negatives, false_strength
-        self.false_ramp = false_ramp
-        self.rule, self.residual_scale = rule, residual_scale
-        self.set_variogram(variogram)
+        self.options = options
+        self.hard_strength, self.max_weight = options.hard_strength, options.max_weight
+        self.hard_margin = options.hard_margin
+        self.false_negatives, self.false_strength = options.false_negatives, \
+            options.false_strength
+        self.false_ramp = options.false_ramp
+        self.rule, self.residual_scale = options.rule, options.residual_scale
+        super().__init__(variogram)
 
     def set_variogram(self, variogram: FittedVariogram) -> None:
         """Use another fitted variogram from now on (a refit), with the ranges it implies."""
-        self.variogram = variogram
+        super().set_variogram(variogram)
         #: The range that separates near from far pairs under the chosen rule.
         self.range_km = (variogram.slope_range_km() if self.rule == "prototype"
                          else variogram.range_km)

@@ -1,5 +1,6 @@
 """Training settings as a small frozen dataclass, saved in the run directory as JSON."""
 
+import warnings
 from dataclasses import asdict, dataclass, field, fields
 
 from geovario.errors import GeovarioError
@@ -28,7 +29,11 @@ class TrainConfig:
     val_fraction: float = 0.0
     loss: str = "infonce"
     loss_options: dict = field(default_factory=dict)
-    #: Refit the semivariogram on the image head's embeddings every N steps (0: never).
+    #: The run's fitted variogram (JSON path), handed to a loss that ``needs_variogram``;
+    #: None: fitted on a sample of the store when the loss needs one.
+    variogram: str | None = None
+    #: Refit the variogram on the image head's embeddings every N steps (0: never); only
+    #: for a loss that needs a variogram.
     refit_every: int = 0
     refit_smoothing: float = 0.5
     refit_sample: int = 4096
@@ -40,6 +45,12 @@ class TrainConfig:
     log_every: int = 10
 
     def __post_init__(self):
+        if "variogram" in self.loss_options:
+            warnings.warn("TrainConfig: loss_options['variogram'] is deprecated; the variogram "
+                          "is the run's setting TrainConfig(variogram=...)", DeprecationWarning,
+                          stacklevel=3)
+            for name, value in _lift_variogram(asdict(self)).items():
+                object.__setattr__(self, name, value)
         checks = [
             (self.epochs >= 1, f"epochs must be >= 1, got {self.epochs}"),
             (self.batch_size >= 2, f"batch_size must be >= 2, got {self.batch_size}"),
@@ -52,8 +63,6 @@ class TrainConfig:
             (self.checkpoint_every >= 1, "checkpoint_every must be >= 1"),
             (self.refit_every >= 0, "refit_every must be >= 0"),
             (0 < self.refit_smoothing <= 1, "refit_smoothing must be in (0, 1]"),
-            (self.refit_every == 0 or self.loss == "semivariogram",
-             "refit_every needs the semivariogram loss"),
             (self.log_every >= 1, "log_every must be >= 1"),
             (self.amp in AMP_MODES, f"amp must be one of {', '.join(AMP_MODES)}, got "
                                     f"{self.amp!r}"),
@@ -85,6 +94,15 @@ class TrainConfig:
         unknown = sorted(set(data) - {f.name for f in fields(cls)})
         if unknown:
             raise GeovarioError(f"{source}: unknown train config keys {unknown}")
+        if "variogram" in data.get("loss_options", {}):  # runs written before it was a setting
+            data = {**data, **_lift_variogram(data)}
         if isinstance(data.get("amp"), bool):  # runs written before amp had modes
             data = {**data, "amp": "auto" if data["amp"] else "off"}
         return cls(**data)
+
+
+def _lift_variogram(data: dict) -> dict:
+    """``loss_options["variogram"]`` (where older runs and callers put it) as the run's setting."""
+    options = dict(data["loss_options"])
+    given = options.pop("variogram")
+    return {"loss_options": options, "variogram": data.get("variogram") or given}

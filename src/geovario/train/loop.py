@@ -19,10 +19,10 @@ from tqdm.auto import tqdm
 from geovario import distributed
 from geovario.checkpoint import load_training_state, save_training_state, save_weights
 from geovario.errors import GeovarioError
-from geovario.losses import build_loss
+from geovario.losses import build_loss, loss_class
 from geovario.models import ModelConfig, build_model
 from geovario.models.queue import SampleQueue
-from geovario.rundir import CHECKPOINT_NAME, CONFIG_NAME, LOG_NAME, WEIGHTS_NAME, loss_options_in
+from geovario.rundir import CHECKPOINT_NAME, CONFIG_NAME, LOG_NAME, WEIGHTS_NAME, variogram_file
 from geovario.store import open_store
 from geovario.train.config import TrainConfig
 from geovario.train.data import StoreBatches, split_rows
@@ -40,7 +40,6 @@ from geovario.train.step import contrastive_step
 from geovario.train.tally import EpochTally
 from geovario.train.tensorboard import TensorBoardLog, tensorboard_wanted
 from geovario.train.validate import validate
-from geovario.variogram.fitted import FittedVariogram
 
 #: ``on_epoch(summary, epochs)``: called on rank 0 with each epoch's line of the log.
 EpochCallback = Callable[[dict, int], None]
@@ -99,17 +98,21 @@ class Training:
         if self.store.dim != model_config.feature_dim:
             raise GeovarioError(f"train: {self.store.path} holds {self.store.dim}-d features, "
                                 f"the model expects feature_dim={model_config.feature_dim}")
-        if config.loss == "semivariogram":
-            own = own_variogram(run_dir, config.loss_options, self.store, config.seed,
-                                progress and self.main)
-            config = replace(config, loss_options={**config.loss_options, "variogram": own})
+        needs_variogram = loss_class(config.loss).needs_variogram
+        if config.refit_every and not needs_variogram:
+            raise GeovarioError(f"train: refit_every needs a loss that uses a variogram; "
+                                f"{config.loss!r} does not")
+        # The run keeps its own copy of the variogram its loss uses, and records no other.
+        config = replace(config, variogram=own_variogram(
+            run_dir, config.variogram, self.store, config.seed, progress and self.main)
+            if needs_variogram else None)
         self.config = config
         train_rows, self.val_rows = split_rows(len(self.store), config.val_fraction, config.seed)
         self.batches = StoreBatches(self.store, train_rows, config.batch_size, config.seed,
                                     self.rank, self.world)
         self.model = build_model(model_config).to(self.device)
-        self.loss_fn = build_loss(config.loss, **loss_options_in(run_dir, config.loss_options)
-                                  ).to(self.device)
+        self.loss_fn = build_loss(config.loss, variogram=variogram_file(run_dir, config.variogram),
+                                  **config.loss_options).to(self.device)
         #: A refitted variogram describes image-head embeddings, so the loss compares those.
         self.feature_space = "head" if config.refit_every else "backbone"
         self.refitter = VariogramRefitter(
@@ -153,8 +156,7 @@ class Training:
         self.position = load_training_state(
             path, model=self.model, queue=self.queue, optimizer=self.optimizer,
             generator=self.generator, model_config=self.model_config.to_dict())
-        if "variogram" in self.position:
-            self.loss_fn.set_variogram(FittedVariogram.from_dict(self.position["variogram"]))
+        self.loss_fn.set_extra_state(_saved_loss_state(self.position))
 
     def checkpoint(self, epoch: int, batch: int, step: int, tally: EpochTally) -> None:
         """Save the full training state (rank 0), then let every rank go on."""
@@ -164,7 +166,7 @@ class Training:
                                 generator=self.generator,
                                 position={"epoch": epoch, "batch": batch, "step": step,
                                           "tally": tally.to_dict(),
-                                          **_loss_state(self.loss_fn, self.refitter)},
+                                          "loss_state": self.loss_fn.get_extra_state()},
                                 model_config=self.model_config.to_dict())
         distributed.barrier()
 
@@ -177,7 +179,7 @@ class Training:
         settings = self.loss_fn.settings()
         if step == 0 and settings:
             log.write({"step": 0, "kind": "loss", "loss": self.config.loss, **settings})
-            if self.board and self.config.loss == "semivariogram":
+            if self.board and self.loss_fn.needs_variogram:
                 log.mirror.add_variogram(self.loss_fn.variogram)
             if self.progress and self.main:
                 print(settings_line(self.config.loss, settings), file=sys.stderr)
@@ -259,6 +261,11 @@ class Training:
         return summary
 
 
-def _loss_state(loss_fn, refitter) -> dict:
-    """What a resumed run needs of the loss: its refitted variogram, if it changes."""
-    return {} if refitter is None else {"variogram": loss_fn.variogram.to_dict()}
+def _saved_loss_state(position: dict) -> dict:
+    """The loss's state in a checkpoint's position.
+
+    Older checkpoints kept a refitted variogram in the position itself, in the shape a
+    variogram-guided loss's state has.
+    """
+    return position.get("loss_state", {key: position[key] for key in ("variogram",)
+                                       if key in position})

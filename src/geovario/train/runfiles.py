@@ -39,21 +39,19 @@ def with_absolute_paths(config: TrainConfig) -> TrainConfig:
     The command line's paths are relative to the folder it ran in; the run must find
     them from any other (a resume elsewhere, a copy of the run).
     """
-    options = dict(config.loss_options)
-    if options.get("variogram") is not None:
-        options["variogram"] = str(Path(options["variogram"]).resolve())
+    variogram = None if config.variogram is None else str(Path(config.variogram).resolve())
     return replace(config, train_store=str(Path(config.train_store).resolve()),
-                   loss_options=options)
+                   variogram=variogram)
 
 
-def own_variogram(run_dir: Path, loss_options: dict, store, seed: int, progress: bool) -> str:
+def own_variogram(run_dir: Path, given: str | None, store, seed: int, progress: bool) -> str:
     """Give the run its own ``variogram.json`` (rank 0); the name config.json records.
 
-    A file given as ``loss_options["variogram"]`` is copied in (so a run recorded before
-    runs kept their own copy gets one on resume); without one, the store's variogram is
-    fitted once. The run folder so holds everything it needs, wherever it is moved.
+    A file ``given`` is copied in (so a run recorded before runs kept their own copy gets
+    one on resume); without one, the store's variogram is fitted once. The run folder so
+    holds everything it needs, wherever it is moved.
     """
-    path, given = run_dir / VARIOGRAM_NAME, loss_options.get("variogram")
+    path = run_dir / VARIOGRAM_NAME
     if distributed.rank() == 0 and given not in (None, VARIOGRAM_NAME):
         source = run_dir / given  # as given (absolute), or as an older run recorded it
         source = path if not source.is_file() and path.is_file() else source
