@@ -7,6 +7,7 @@ so the main process logs them and embeds the rest.
 """
 
 import os
+import signal
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -83,8 +84,14 @@ class _Batches:
         return len(self.batches)
 
 
-def _lower_priority(worker_id: int) -> None:
-    """Let the model's threads come first on a busy CPU; workers decode in the gaps."""
+def _init_worker(worker_id: int) -> None:
+    """Lower the worker's priority and leave Ctrl-C to the main process.
+
+    The model's threads come first on a busy CPU; workers decode in the gaps. Ctrl-C
+    reaches the whole process group: the main process stops the run and shuts the
+    workers down, so a worker ignoring it cannot print its own traceback meanwhile.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     os.nice(WORKER_NICENESS)
 
 
@@ -94,4 +101,4 @@ def make_loader(reader: ImageReader, preprocess: Callable[[Image.Image], torch.T
     return DataLoader(DecodeDataset(reader, preprocess),
                       batch_sampler=_Batches(batches),
                       num_workers=workers, collate_fn=collate, pin_memory=pin_memory,
-                      worker_init_fn=_lower_priority if workers else None)
+                      worker_init_fn=_init_worker if workers else None)
