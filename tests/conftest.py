@@ -3,7 +3,7 @@ import sys
 
 import pytest
 import torch
-from tests.serve.serve_testdata import ServerProcess, make_run
+from tests.helpers.serve_testdata import ServerProcess, make_run
 
 from geovario.geo import uniform_sphere_points
 from geovario.inference.predictor import Predictor

@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 import torch
 from huggingface_hub.errors import HfHubHTTPError, RepositoryNotFoundError, RevisionNotFoundError
-from tests.train.synthetic_testdata import make_store
+from tests.helpers.synthetic_testdata import make_store
 
 from geovario.checkpoint import save_weights
 from geovario.cli import main

@@ -3,7 +3,7 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-from tests.train.synthetic_testdata import make_clustered_store
+from tests.helpers.synthetic_testdata import make_clustered_store
 
 from geovario.ablation import summarize
 from geovario.ablation.clusters import resolve_units

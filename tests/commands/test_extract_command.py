@@ -4,20 +4,20 @@ import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 import torch
 from PIL import Image
-from tests.data.osv5m_testdata import good_rows, image_of, jpeg_bytes, make_osv5m
-from tests.extract.extract_testdata import (
+from tests.helpers import child_script
+from tests.helpers.extract_testdata import (
     FAKE_NAME,
     assert_identical_stores,
     expected_features,
     fake_backbones_module,
 )
+from tests.helpers.osv5m_testdata import good_rows, image_of, jpeg_bytes, make_osv5m
 
 from geovario import cli
 from geovario.store import MANIFEST_NAME, open_store
@@ -132,7 +132,7 @@ def test_ctrl_c_keeps_the_committed_shards_says_how_to_go_on_and_exits_130(tmp_p
             FAKE_NAME, "--out", str(out), "--batch-size", "1", "--workers", "1",
             "--shard-size", "3", "--quiet"]
     child = subprocess.Popen(
-        [sys.executable, str(Path(__file__).parents[1] / "extract" / "extract_child.py"), *argv],
+        [sys.executable, child_script("extract_child.py"), *argv],
         # 1 s a batch: 6 s of work remain after the first shard, even on a loaded machine
         env={**os.environ, "FAKE_DELAY_S": "1.0"}, stdout=subprocess.PIPE,
         stderr=subprocess.PIPE, text=True, start_new_session=True)

@@ -1,6 +1,6 @@
 import httpx
 import pytest
-from tests.serve.serve_testdata import photo_bytes
+from tests.helpers.serve_testdata import photo_bytes
 
 import geovario.cli
 from geovario.serve import listen

@@ -2,7 +2,7 @@ import argparse
 import json
 
 import pytest
-from tests.store.store_testdata import (
+from tests.helpers.store_testdata import (
     BACKBONE,
     COUNTRIES,
     DIM,

@@ -5,7 +5,7 @@ import os
 from pathlib import Path
 
 import pytest
-from tests.train.synthetic_testdata import make_store
+from tests.helpers.synthetic_testdata import make_store
 
 from geovario.cli import main
 
@@ -92,7 +92,7 @@ def test_the_epoch_line_is_read_at_a_glance(summary, line):
 def test_a_copied_run_is_whole_from_any_folder(store, tmp_path, monkeypatch, capsys):
     import shutil
 
-    from tests.train.train_child import small_configs
+    from tests.helpers.train_child import small_configs
 
     import geovario.commands.train as command
 

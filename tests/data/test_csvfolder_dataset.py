@@ -1,7 +1,7 @@
 import numpy as np
 import pandas as pd
 import pytest
-from tests.data.osv5m_testdata import jpeg_bytes
+from tests.helpers.osv5m_testdata import jpeg_bytes
 
 from geovario.csvtable import read_geo_csv
 from geovario.data.csvfolder import load_csv_folder

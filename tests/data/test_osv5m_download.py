@@ -6,7 +6,7 @@ from pathlib import Path
 import huggingface_hub
 import pytest
 from huggingface_hub.errors import LocalEntryNotFoundError
-from tests.data.osv5m_testdata import make_osv5m
+from tests.helpers.osv5m_testdata import make_osv5m
 
 from geovario.cli import main
 from geovario.data.osv5m import REPO_ID, download_osv5m, load_osv5m

@@ -3,7 +3,7 @@ import zipfile
 
 import numpy as np
 import pytest
-from tests.data.osv5m_testdata import (
+from tests.helpers.osv5m_testdata import (
     CORRUPT,
     LEADING_ZERO,
     MISSING,

@@ -5,7 +5,7 @@ import sys
 import numpy as np
 import pandas as pd
 import pytest
-from tests.extract.extract_testdata import FAKE_NAME, fake_backbones_module
+from tests.helpers.extract_testdata import FAKE_NAME, fake_backbones_module
 
 from geovario import cli
 from geovario.store import open_store

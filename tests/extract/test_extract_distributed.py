@@ -1,17 +1,17 @@
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
-from tests.data.osv5m_testdata import make_osv5m
-from tests.extract.extract_testdata import FAKE_NAME, FakeBackbone, assert_identical_stores
+from tests.helpers import child_script
+from tests.helpers.extract_testdata import FAKE_NAME, FakeBackbone, assert_identical_stores
+from tests.helpers.osv5m_testdata import make_osv5m
 
 from geovario.data.osv5m import load_osv5m
 from geovario.extract import SKIP_LOG_NAME, extract_features
 from geovario.store import open_store
 
-CHILD = Path(__file__).resolve().parent / "extract_child.py"
+CHILD = child_script("extract_child.py")
 
 
 @pytest.mark.slow

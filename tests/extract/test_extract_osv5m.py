@@ -3,8 +3,7 @@ import csv
 import numpy as np
 import pandas as pd
 import pytest
-from tests.data.osv5m_testdata import CORRUPT, MISSING, NAN_LAT, good_rows, image_of, make_osv5m
-from tests.extract.extract_testdata import (
+from tests.helpers.extract_testdata import (
     DIM,
     FAKE_NAME,
     FakeBackbone,
@@ -12,6 +11,7 @@ from tests.extract.extract_testdata import (
     assert_identical_stores,
     expected_features,
 )
+from tests.helpers.osv5m_testdata import CORRUPT, MISSING, NAN_LAT, good_rows, image_of, make_osv5m
 
 from geovario.data.osv5m import load_osv5m
 from geovario.errors import GeovarioError

@@ -9,15 +9,16 @@ import time
 from pathlib import Path
 
 import pytest
-from tests.data.osv5m_testdata import make_osv5m
-from tests.extract.extract_testdata import FAKE_NAME, assert_identical_stores, fake_backbones_module
+from tests.helpers import child_script
+from tests.helpers.extract_testdata import FAKE_NAME, assert_identical_stores, fake_backbones_module
+from tests.helpers.osv5m_testdata import make_osv5m
 
 from geovario import cli
 from geovario.extract import SKIP_LOG_NAME
 from geovario.store import MANIFEST_NAME, open_store
 from geovario.store.manifest import read_manifest
 
-CHILD = Path(__file__).resolve().parent / "extract_child.py"
+CHILD = child_script("extract_child.py")
 
 
 def argv(root: Path, out: Path) -> list[str]:

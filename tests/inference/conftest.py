@@ -1,5 +1,5 @@
 import pytest
-from tests.train.synthetic_testdata import make_store
+from tests.helpers.synthetic_testdata import make_store
 
 from geovario.models import ModelConfig
 from geovario.train import TrainConfig, train

@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 import torch
 import torch.nn.functional as F
-from tests.serve.serve_testdata import photo
+from tests.helpers.serve_testdata import photo
 from transformers import CLIPConfig, CLIPImageProcessor, CLIPModel
 
 from geovario.cli import main

@@ -7,7 +7,7 @@ import pytest
 import reverse_geocoder
 import torch
 from PIL import Image
-from tests.serve.serve_testdata import CONFIG, make_run, photo_bytes
+from tests.helpers.serve_testdata import CONFIG, make_run, photo_bytes
 
 from geovario.cli import main
 from geovario.errors import GeovarioError

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import torch
 from PIL import ExifTags, Image
-from tests.serve.serve_testdata import photo
+from tests.helpers.serve_testdata import photo
 
 from geovario.data.images import decode_image, to_8bit
 from geovario.inference.images import open_image

@@ -6,7 +6,7 @@ import json
 import numpy as np
 import pytest
 from PIL import Image
-from tests.serve.serve_testdata import photo_bytes
+from tests.helpers.serve_testdata import photo_bytes
 
 from geovario.cli import main
 from geovario.errors import GeovarioError

@@ -4,7 +4,7 @@ import json
 
 import torch
 import torch.nn.functional as F
-from tests.train.synthetic_testdata import make_store
+from tests.helpers.synthetic_testdata import make_store
 
 from geovario.losses import LOSSES, ContrastiveInputs, ContrastiveLoss, list_losses
 from geovario.models import ModelConfig

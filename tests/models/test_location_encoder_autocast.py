@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-from tests.train.synthetic_testdata import make_store
+from tests.helpers.synthetic_testdata import make_store
 
 from geovario.geo import haversine_km
 from geovario.geo.projection import equal_earth_torch

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 import reverse_geocoder
 from PIL import Image
-from tests.serve.serve_testdata import GALLERY_SIZE, photo_bytes
+from tests.helpers.serve_testdata import GALLERY_SIZE, photo_bytes
 
 from geovario.serve.app import UploadLimit
 

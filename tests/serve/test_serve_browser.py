@@ -3,7 +3,7 @@
 from pathlib import Path
 
 import pytest
-from tests.serve.serve_testdata import photo_bytes
+from tests.helpers.serve_testdata import photo_bytes
 
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
 CHROMIUM = Path("/usr/bin/chromium")

@@ -10,12 +10,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from tests.store.store_testdata import DIM, assert_same_store, fill_store, make_rows, writer
+from tests.helpers import child_script
+from tests.helpers.store_testdata import DIM, assert_same_store, fill_store, make_rows, writer
 
 from geovario.store import MANIFEST_NAME, open_store
 from geovario.store.manifest import read_manifest
-
-HERE = Path(__file__).resolve().parent
 
 
 def _fail_manifest_commits_after(monkeypatch, successes: int) -> None:
@@ -91,7 +90,7 @@ def test_orphans_are_ignored_by_readers_and_removed_by_the_next_writer(tmp_path)
 
 def test_sigkill_mid_extraction_then_resume_completes_identically(tmp_path):
     store_dir, n, shard_size = tmp_path / "s", 20000, 8
-    child = subprocess.Popen([sys.executable, str(HERE / "store_writer_child.py"), str(store_dir),
+    child = subprocess.Popen([sys.executable, child_script("store_writer_child.py"), str(store_dir),
                               str(n), str(shard_size)], stderr=subprocess.PIPE)
     deadline = time.monotonic() + 60
     try:

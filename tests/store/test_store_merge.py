@@ -1,7 +1,7 @@
 import numpy as np
 import pandas as pd
 import pytest
-from tests.store.store_testdata import DIM, assert_same_store, fill_store, writer
+from tests.helpers.store_testdata import DIM, assert_same_store, fill_store, writer
 
 from geovario.errors import GeovarioError
 from geovario.store import merge_stores, open_store

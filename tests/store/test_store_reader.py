@@ -2,7 +2,7 @@ import json
 
 import numpy as np
 import pytest
-from tests.store.store_testdata import DIM, fill_store, make_rows, writer
+from tests.helpers.store_testdata import DIM, fill_store, make_rows, writer
 
 from geovario.errors import GeovarioError
 from geovario.store import MANIFEST_NAME, FeatureStore, StoreWriter, open_store

@@ -3,7 +3,7 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-from tests.store.store_testdata import (
+from tests.helpers.store_testdata import (
     BACKBONE,
     DIM,
     LABELS,

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
-from tests.train.synthetic_testdata import small_config, small_model
+from tests.helpers.synthetic_testdata import small_config, small_model
 
 import geovario.train.loop as loop
 from geovario.cli import main

@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 import torch
+from tests.helpers import child_script
 
 ROOT = Path(__file__).resolve().parents[2]
-WORKER = Path(__file__).with_name("ddp_step_child.py")
+WORKER = child_script("ddp_step_child.py")
 
 
 def run(args, tmp_path):
@@ -40,7 +41,7 @@ def test_two_ranks_give_the_loss_and_gradients_of_one(tmp_path):
 
 @pytest.mark.slow
 def test_train_command_runs_under_torchrun(tmp_path):
-    from tests.train.synthetic_testdata import make_store
+    from tests.helpers.synthetic_testdata import make_store
 
     make_store(tmp_path / "store", n=256, dim=16)
     common = ["--store", str(tmp_path / "store"), "--epochs", "1", "--batch-size", "32",

@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 import torch
 from safetensors.torch import load_file
-from tests.train.synthetic_testdata import make_store
+from tests.helpers import child_script
+from tests.helpers.synthetic_testdata import make_store
 
 from geovario.cli import main
 
@@ -48,7 +49,7 @@ def store(tmp_path_factory):
 @pytest.fixture(scope="module")
 def straight(store, tmp_path_factory):
     """The run that nobody interrupted."""
-    from tests.train.train_child import small_configs
+    from tests.helpers.train_child import small_configs
 
     import geovario.commands.train as command
 
@@ -63,7 +64,7 @@ def straight(store, tmp_path_factory):
 def start_child(store: Path, run: Path, *extra: str) -> subprocess.Popen:
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(ROOT)]),
            "STEP_SLEEP_S": "0.15"}
-    return subprocess.Popen([sys.executable, str(HERE / "train_child.py"), "--store",
+    return subprocess.Popen([sys.executable, child_script("train_child.py"), "--store",
                              str(store), "--out", str(run), *ARGS, *extra], env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             start_new_session=True)

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 from safetensors.torch import load_file
-from tests.train.synthetic_testdata import small_config, small_model
+from tests.helpers.synthetic_testdata import small_config, small_model
 
 from geovario.checkpoint import load_weights
 from geovario.errors import GeovarioError

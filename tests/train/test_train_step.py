@@ -2,7 +2,7 @@
 
 import numpy as np
 import torch
-from tests.train.synthetic_testdata import make_store
+from tests.helpers.synthetic_testdata import make_store
 
 from geovario.geo import haversine_km
 from geovario.losses import ContrastiveLoss, InfoNCELoss

@@ -3,7 +3,7 @@ import math
 import gstools as gs
 import numpy as np
 import pytest
-from tests.variogram.test_models import CASES, gstools_equivalent
+from tests.helpers.variogram_models import CASES, gstools_equivalent
 
 from geovario.errors import GeovarioError
 from geovario.variogram import (

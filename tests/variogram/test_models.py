@@ -1,17 +1,13 @@
 import math
 
-import gstools as gs
 import numpy as np
 import pytest
 import torch
+from tests.helpers.variogram_models import CASES, gstools_equivalent
 
 from geovario.errors import GeovarioError
 from geovario.variogram import get_model
-from geovario.variogram.models import MATERN_X95, NumpyOps, single_model_names
-
-SHAPES = {"spherical": [None], "exponential": [None], "gaussian": [None],
-          "stable": [0.3, 1.0, 1.7], "matern": [0.5, 1.5, 2.5]}
-CASES = [(name, shape) for name in single_model_names() for shape in SHAPES[name]]
+from geovario.variogram.models import NumpyOps
 
 
 @pytest.mark.parametrize(("name", "shape"), CASES)
@@ -28,19 +24,6 @@ def test_identities_hold_for_every_model(name, shape):
     torch_gamma = model.gamma(torch.from_numpy(h), n, s, r, shape)
     np.testing.assert_allclose(torch_gamma.numpy(), gamma, rtol=1e-12, atol=1e-15)
 
-
-def gstools_equivalent(name, shape, r):
-    """The GSTools model equal to ours with practical range r (conventions converted by hand)."""
-    if name == "spherical":
-        return gs.Spherical(dim=2, len_scale=r)
-    if name == "exponential":
-        return gs.Exponential(dim=2, len_scale=r / 3)
-    if name == "gaussian":
-        return gs.Gaussian(dim=2, len_scale=r * math.sqrt(math.pi / 12))
-    if name == "stable":
-        return gs.Stable(dim=2, alpha=shape, len_scale=r / 3 ** (1 / shape))
-    # GSTools' Matérn uses s = √ν·h/ℓ; ours s = c_ν·h/r.
-    return gs.Matern(dim=2, nu=shape, len_scale=math.sqrt(shape) * r / MATERN_X95[shape])
 
 
 @pytest.mark.parametrize(("name", "shape"), CASES)

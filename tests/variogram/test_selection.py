@@ -5,7 +5,7 @@ import math
 
 import numpy as np
 import pytest
-from tests.variogram.test_clustered_field import clustered_places, two_scale_field
+from tests.helpers.fields import clustered_places, two_scale_field
 
 from geovario.variogram import EmpiricalVariogram, empirical_variogram, fit_variogram
 from geovario.variogram.criterion import aicc, select

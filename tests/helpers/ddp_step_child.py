@@ -7,7 +7,7 @@ import sys
 
 import numpy as np
 import torch
-from tests.train.synthetic_testdata import smooth_features, sphere_points
+from tests.helpers.synthetic_testdata import smooth_features, sphere_points
 from torch.nn.parallel import DistributedDataParallel
 
 from geovario import distributed

@@ -10,7 +10,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the repository root
 
-from tests.extract import extract_testdata  # noqa: E402
+from tests.helpers import extract_testdata  # noqa: E402
 
 from geovario import cli  # noqa: E402
 

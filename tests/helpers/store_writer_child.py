@@ -8,7 +8,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the repository root
 
-from tests.store.store_testdata import fill_store  # noqa: E402
+from tests.helpers.store_testdata import fill_store  # noqa: E402
 
 if __name__ == "__main__":
     fill_store(Path(sys.argv[1]), int(sys.argv[2]), shard_size=int(sys.argv[3]))
