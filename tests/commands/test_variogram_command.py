@@ -104,7 +104,7 @@ def test_defaults_are_log_bins_from_one_km_balanced_weights_and_auto(inputs, cap
     printed = json.loads(capsys.readouterr().out)
     assert printed["bins"][0]["low_km"] == 0.0 and printed["bins"][0]["high_km"] == 1.0
     assert printed["fit"]["weighting"] == "balanced"
-    assert set(printed["fit"]["candidates_aic"]) >= {"stable", "exponential+exponential"}
+    assert set(printed["fit"]["candidates_aicc"]) >= {"stable", "exponential+exponential"}
     assert list(printed["gamma_at_km"]) == ["1", "25", "200", "750", "2500"]
     # The same numbers as the library's defaults on the same input.
     expected = fit_variogram(empirical_variogram(coords, features))
