@@ -184,7 +184,7 @@ class FittedVariogram:
             out.append("partial sill 0 (a pure nugget): no spatial structure, so the range "
                        "separates nothing")
         if self.range_bound is not None:
-            out.append(f"the fitted curve reaches 95 % of its partial sill at "
+            out.append(f"the (model-averaged) fitted curve reaches 95 % of its partial sill at "
                        f"{self.curve_range_km:,.0f} km, beyond the "
                        f"{self.range_bound.replace('_', ' ')}; range_km is clipped to "
                        f"{self.range_km:,.0f} km (the bins have not levelled off, so the loss "
