@@ -10,14 +10,6 @@ A candidate with K ≤ p + 1 bins cannot be scored (AICc = inf).
 
 Bins are not independent (pairs share points), so the likelihood is a working one: what
 the criterion is good for is ranking candidates fitted to the same bins.
-
-Candidates a few AICc apart are about equally supported, and their ranges can differ by
-a fifth (on real features exponential and stable trade places between pair samples).
-The range the loss uses is therefore read off the model-averaged curve (Burnham &
-Anderson 2002, §4.2): γ̄(h) = Σ_m w_m γ_m(h) with Akaike weights
-w_m ∝ exp(−ΔAICc_m / 2), which moves smoothly as the scores move. That curve is itself
-a nugget Σ w_m n_m plus every candidate's structures with their partial sills times
-w_m (:func:`averaged_curve`); γ(h) stays the chosen model's.
 """
 
 import math
@@ -25,10 +17,6 @@ import math
 import numpy as np
 
 from geovario.variogram.least_squares import ModelFit
-from geovario.variogram.structures import Structure
-
-#: Candidates whose Akaike weight is below this are left out of the averaged curve.
-MIN_WEIGHT = 1e-6
 
 CRITERION = "AICc"
 #: Candidates within this much AICc of the best are as good; the simplest of them wins.
@@ -63,34 +51,3 @@ def select(scored: list[tuple[float, int, ModelFit]]) -> tuple[float, int, Model
     best = min(entry[0] for entry in finite)
     near = [entry for entry in finite if entry[0] < best + PARSIMONY_DELTA]
     return min(near, key=lambda entry: (entry[1], entry[0]))
-
-
-def akaike_weights(scores) -> np.ndarray:
-    """w_m = exp(−ΔAICc_m / 2) / Σ exp(−ΔAICc / 2); 0 for a candidate that cannot be scored.
-
-    All zero when none can be scored.
-    """
-    values = np.asarray(scores, dtype=np.float64)
-    finite = np.isfinite(values)
-    weights = np.zeros_like(values)
-    if finite.any():
-        weights[finite] = np.exp(-0.5 * (values[finite] - values[finite].min()))
-        weights /= weights.sum()
-    return weights
-
-
-def averaged_curve(scored: list[tuple[float, int, ModelFit]]
-                   ) -> tuple[float, tuple[Structure, ...]] | None:
-    """Nugget and structures of the Akaike-weighted mean of the candidates' curves.
-
-    None when fewer than two candidates carry weight (the chosen curve is the average).
-    """
-    weights = akaike_weights([entry[0] for entry in scored])
-    kept = [(w, entry[2]) for w, entry in zip(weights, scored, strict=True) if w >= MIN_WEIGHT]
-    if len(kept) < 2:
-        return None
-    total = math.fsum(w for w, _ in kept)
-    nugget = math.fsum(w * fit.nugget for w, fit in kept) / total
-    structures = tuple(Structure(s.model, w / total * s.partial_sill, s.range_km, s.shape)
-                       for w, fit in kept for s in fit.structures)
-    return nugget, structures

@@ -4,10 +4,7 @@ The least squares themselves live in :mod:`~geovario.variogram.least_squares`
 (variable projection, exact NNLS, single and nested models); this module decides which
 bins count and how much, fits the requested model or, with ``model="auto"``, every
 registered model, and chooses one by the small-sample Akaike criterion with a preference
-for fewer parameters (``SELECTION``). γ(h) is the chosen model's; the range the loss
-uses is read off the Akaike-weighted average of all candidates' curves (see
-:mod:`~geovario.variogram.criterion`), so it does not jump when two near-equal
-candidates swap places between pair samples.
+for fewer parameters (``SELECTION``).
 
 Weights (per bin k with N_k pairs):
 
@@ -29,14 +26,7 @@ Weights (per bin k with N_k pairs):
 import numpy as np
 
 from geovario.errors import GeovarioError
-from geovario.variogram.criterion import (
-    CRITERION,
-    PARSIMONY_DELTA,
-    SELECTION,
-    aicc,
-    averaged_curve,
-    select,
-)
+from geovario.variogram.criterion import CRITERION, PARSIMONY_DELTA, SELECTION, aicc, select
 from geovario.variogram.empirical import EmpiricalVariogram
 from geovario.variogram.fitted import FittedVariogram
 from geovario.variogram.least_squares import RANGE_GRID, SHAPE_GRID, ModelFit, fit_model
@@ -124,7 +114,7 @@ def fit_variogram(empirical: EmpiricalVariogram, *, model: str = "auto",
         estimator=empirical.estimator, weighting=weighting, min_pairs=min_pairs,
         rss=best.rss, aicc=score, range_at_bound=best.range_at_bound, empirical=empirical,
         candidates={fit.model: value for value, _, fit in fits},
-        parameters={fit.model: p for _, p, fit in fits}, range_curve=averaged_curve(fits),
+        parameters={fit.model: p for _, p, fit in fits},
     )
     if warn:
         fitted.warn()

@@ -6,12 +6,10 @@ several (a nested model, "a+b", short range first); see ``structures``.
 The JSON file (``format: geovario.variogram``, ``version: 2``) holds the model name,
 the nugget, the ``structures`` (model, partial sill, practical range in km, shape, each),
 and for readers: the total partial sill and sill, ``range_km`` (the range the loss uses:
-where the range curve first reaches n + 0.95·Σ s_i, bounded by the largest lag the fit
-saw and by half the circumference; ``curve_range_km`` is the crossing itself and
-``range_bound`` the bound it met, or null; ``range_curve``, its nugget and structures, is
-the Akaike-weighted mean of the candidates' curves, or null for the model's own curve),
-``shape`` (α for stable, ν for matérn, null otherwise and for nested models),
-``slope_range_km`` (see :meth:`FittedVariogram.slope_range_km`),
+where the curve first reaches n + 0.95·Σ s_i, bounded by the largest lag the fit saw and
+by half the circumference; ``curve_range_km`` is the crossing itself and ``range_bound``
+the bound it met, or null), ``shape`` (α for stable, ν for matérn, null otherwise and for
+nested models), ``slope_range_km`` (see :meth:`FittedVariogram.slope_range_km`),
 ``gamma_at_km`` (γ at 1, 25, 200, 750 and 2,500 km, keyed "1", "25", …), the
 dissimilarity and estimator, the fit (settings, criterion and selection rule, every
 candidate's AICc, ``warnings``) and the empirical bins. Version-1 files (one structure,
@@ -51,11 +49,8 @@ READABLE_VERSIONS = (1, 2)
 RANGE_CONVENTION = ("practical range: gamma(range_km) = nugget + (1 - exp(-3)) * partial_sill "
                     "(about 95 %); spherical: the finite range; nested models: the effective "
                     "range of the summed curve, each structure's range_km in 'structures'")
-RANGE_DEFINITION = ("range_km: the first distance where the range curve reaches nugget + "
-                    "(1 - exp(-3)) * partial_sill of that curve (curve_range_km), the range "
-                    "curve being the Akaike-weighted mean of all candidates' curves, weights "
-                    "exp(-dAICc/2) normalised ('range_curve'; the fitted model's own curve "
-                    "when it is null), bounded by the largest "
+RANGE_DEFINITION = ("range_km: the first distance where the fitted curve reaches nugget + "
+                    "(1 - exp(-3)) * partial_sill (curve_range_km), bounded by the largest "
                     f"lag the fit used (max_lag_km) and by {HALF_CIRCUMFERENCE_KM:.0f} km "
                     "(half the circumference); range_bound names the bound met, or null")
 
@@ -69,7 +64,7 @@ class FittedVariogram:
     ``model``, ``partial_sill`` (total), ``range_km`` (effective) and ``shape`` are then
     derived. ``dataclasses.replace`` works on ``nugget``, ``structures`` and the fit
     fields; asking it to change ``range_km`` and the like is an error (change the
-    structures instead, and pass ``range_curve=None`` unless it still applies).
+    structures instead).
 
     Raises:
         GeovarioError: "variogram: ..." for both or neither of structures and the single
@@ -88,7 +83,6 @@ class FittedVariogram:
     empirical: EmpiricalVariogram | None = None
     candidates: dict[str, float] = field(default_factory=dict)
     parameters: dict[str, int] = field(default_factory=dict)
-    range_curve: tuple[float, tuple[Structure, ...]] | None = None
 
     def __init__(self, model: str | None = None, nugget: float = 0.0,
                  partial_sill: float | None = None, range_km: float | None = None,
@@ -98,8 +92,7 @@ class FittedVariogram:
                  empirical: EmpiricalVariogram | None = None,
                  candidates: dict[str, float] | None = None,
                  parameters: dict[str, int] | None = None, *,
-                 structures: tuple[Structure, ...] | None = None,
-                 range_curve: tuple[float, tuple[Structure, ...]] | None = None):
+                 structures: tuple[Structure, ...] | None = None):
         single = (partial_sill, range_km, shape)
         if structures is not None:
             structures = tuple(structures)
@@ -121,8 +114,7 @@ class FittedVariogram:
                       estimator=estimator, weighting=weighting, min_pairs=min_pairs, rss=rss,
                       aicc=aicc, range_at_bound=range_at_bound, empirical=empirical,
                       candidates={} if candidates is None else candidates,
-                      parameters={} if parameters is None else parameters,
-                      range_curve=range_curve)
+                      parameters={} if parameters is None else parameters)
         for key, value in values.items():
             object.__setattr__(self, key, value)
 
@@ -158,13 +150,12 @@ class FittedVariogram:
 
     @cached_property
     def curve_range_km(self) -> float:
-        """Effective practical range of ``range_curve`` (or the model's own curve when None)."""
-        return effective_range_km(*(self.range_curve or (self.nugget, self.structures)))
+        """Effective practical range of the curve: γ first reaches n + 0.95·Σ s_i there."""
+        return effective_range_km(self.nugget, self.structures)
 
     @cached_property
     def _bounded_range(self) -> tuple[float, str | None]:
-        return bounded_range_km(*(self.range_curve or (self.nugget, self.structures)),
-                                self.max_lag_km)
+        return bounded_range_km(self.nugget, self.structures, self.max_lag_km)
 
     @property
     def range_km(self) -> float:
@@ -184,7 +175,7 @@ class FittedVariogram:
             out.append("partial sill 0 (a pure nugget): no spatial structure, so the range "
                        "separates nothing")
         if self.range_bound is not None:
-            out.append(f"the (model-averaged) fitted curve reaches 95 % of its partial sill at "
+            out.append(f"the fitted curve reaches 95 % of its partial sill at "
                        f"{self.curve_range_km:,.0f} km, beyond the "
                        f"{self.range_bound.replace('_', ' ')}; range_km is clipped to "
                        f"{self.range_km:,.0f} km (the bins have not levelled off, so the loss "
@@ -231,8 +222,7 @@ class FittedVariogram:
             "nugget": self.nugget, "partial_sill": self.partial_sill, "sill": self.sill,
             "range_km": self.range_km, "curve_range_km": finite_or_none(self.curve_range_km),
             "range_bound": self.range_bound, "max_lag_km": self.max_lag_km,
-            "range_definition": RANGE_DEFINITION, "range_curve": _curve_to_dict(self.range_curve),
-            "shape": self.shape,
+            "range_definition": RANGE_DEFINITION, "shape": self.shape,
             "structures": [s.to_dict() for s in self.structures],
             "slope_range_km": finite_or_none(self.slope_range_km()),
             "slope_per_radian": SLOPE_PER_RADIAN,
@@ -294,7 +284,6 @@ class FittedVariogram:
                 candidates={k: _none_to_nan(v)
                             for k, v in fit.get("candidates_aicc", {}).items()},
                 parameters={k: int(v) for k, v in fit.get("candidates_parameters", {}).items()},
-                range_curve=_curve_from_dict(data.get("range_curve")),
             )
         except KeyError as missing:
             raise GeovarioError(f"{source}: missing field {missing}") from None
@@ -343,17 +332,3 @@ def _empirical_from_dict(data: dict) -> EmpiricalVariogram | None:
 def _none_to_nan(value) -> float:
     return math.nan if value is None else float(value)
 
-
-
-def _curve_to_dict(curve) -> dict | None:
-    """``range_curve`` for the JSON file: its nugget and structures (null when None)."""
-    if curve is None:
-        return None
-    return {"nugget": curve[0], "structures": [s.to_dict() for s in curve[1]]}
-
-
-def _curve_from_dict(data: dict | None):
-    """Read back :func:`_curve_to_dict` output (files without one give None)."""
-    if data is None:
-        return None
-    return float(data["nugget"]), tuple(Structure.from_dict(s) for s in data["structures"])
