@@ -6,6 +6,7 @@ import torch
 from geovario.errors import GeovarioError
 from geovario.geo import pairwise_km
 from geovario.variogram import empirical_variogram, make_bin_edges
+from geovario.variogram.empirical import MIN_BLOCKS, sample_block_size
 
 
 def brute_force(coords, features, edges, dissimilarity):
@@ -101,6 +102,34 @@ def test_sampling_is_reproducible(sphere_points):
     a, b = (empirical_variogram(coords, z, max_km=5000, dissimilarity="euclidean", pairs=5000,
                                 seed=3) for _ in range(2))
     np.testing.assert_array_equal(a.gamma, b.gamma)
+
+
+@pytest.mark.parametrize(("pairs", "chunk", "expected"),
+                         [(300_000, 2048, 24), (10**8, 1024, 442), (10**8, 256, 256),
+                          (100, 2048, 4)])
+def test_sample_block_size_gives_many_small_blocks(pairs, chunk, expected):
+    # b = round(√(pairs / 512)) within [4, chunk]: √(300,000 / 512) = 24.2, √(10⁸ / 512) = 442.
+    size = sample_block_size(pairs, chunk)
+    assert size == expected
+    assert -(-pairs // size**2) >= min(MIN_BLOCKS, pairs // 16)
+
+
+def test_sampled_pairs_do_not_hang_on_a_few_points(sphere_points):
+    # i.i.d. z: d = ½(z_i − z_j)² has variance 2, and two pairs sharing one point have
+    # covariance ½ (worked by hand from the normal moments). With b × b blocks a pair
+    # shares a point with 2(b − 1) others, so the mean of P pairs has variance
+    # (2 + (b − 1)) / P. One 1024 × 20 block (the former sampler) would make it 75 x that
+    # of independent pairs; many small blocks keep it near (1 + b) / P.
+    n, pairs = 5000, 20_000
+    coords = sphere_points(n, 8)
+    z = np.random.default_rng(8).normal(size=n)
+    edges = np.array([0.0, 20100.0])
+    means = [empirical_variogram(coords, z, bin_edges_km=edges, dissimilarity="euclidean",
+                                 pairs=pairs, seed=seed, chunk_size=1024).gamma[0]
+             for seed in range(24)]
+    size = sample_block_size(pairs, 1024)
+    expected_sd = np.sqrt((1 + size) / pairs)
+    assert 0.5 * expected_sd < np.std(means, ddof=1) < 1.6 * expected_sd
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")

@@ -40,6 +40,8 @@ from geovario.variogram.pair_ops import NumpyOps, TorchOps, choose_backend
 
 DISSIMILARITIES = ("cosine", "euclidean")
 ESTIMATORS = ("matheron", "cressie")
+#: The pair sampler draws at least this many blocks (see :func:`sample_block_size`).
+MIN_BLOCKS = 512
 # Rows of the per-bin accumulator.
 _COUNT, _SUM_H, _SUM_D, _SUM_D2, _SUM_ROOT = range(5)
 
@@ -80,7 +82,8 @@ class _Accumulator:
 
     Pairs are binned by their chord c = ‖u_i − u_j‖ against the edges mapped to chords,
     c_e = 2·sin(e / 2R): the same half-open bins as great-circle distance, with no
-    trigonometry per pair. Pairs to skip get c = inf, which lands in an overflow bin.
+    trigonometry per pair (chords of any shape: a tile or a batch of blocks). Pairs to
+    skip get c = inf, which lands in an overflow bin.
     Each pair's distance is taken in ``lag_dtype`` (float32 on a GPU, float64 on a CPU,
     where it costs little and the numpy and torch passes then agree to rounding).
     """
@@ -133,14 +136,17 @@ def _pair_terms(fa, fb, dissimilarity: str, robust: bool):
 
     Cosine features arrive L2-normalised, so d = 1 − f_a·f_b is one matrix product.
     Euclidean uses exact differences for D ≤ 3 (scalar fields stay exact in float64)
-    and |a|² + |b|² − 2a·b beyond. Numpy arrays and torch tensors alike.
+    and |a|² + |b|² − 2a·b beyond. Numpy arrays and torch tensors alike, of two blocks
+    (rows × D) or of two batches of blocks (batch × rows × D).
     """
     if dissimilarity == "cosine":
-        return 1.0 - fa @ fb.T, None
-    if fa.shape[1] <= 3:
-        half_sq = 0.5 * sum((fa[:, c, None] - fb[None, :, c]) ** 2 for c in range(fa.shape[1]))
+        return 1.0 - fa @ fb.swapaxes(-1, -2), None
+    if fa.shape[-1] <= 3:
+        half_sq = 0.5 * sum((fa[..., :, c, None] - fb[..., None, :, c]) ** 2
+                            for c in range(fa.shape[-1]))
     else:
-        sq = (fa * fa).sum(1)[:, None] + (fb * fb).sum(1)[None, :] - 2.0 * (fa @ fb.T)
+        sq = ((fa * fa).sum(-1)[..., :, None] + (fb * fb).sum(-1)[..., None, :]
+              - 2.0 * (fa @ fb.swapaxes(-1, -2)))
         half_sq = 0.5 * (sq * (sq > 0))
     root = ((2.0 * half_sq) ** 0.5) ** 0.5 if robust else None
     return half_sq, root
@@ -165,8 +171,8 @@ def empirical_variogram(coords_deg, values, *, bins: int | None = None,
             (default half the largest distance in that sample).
         dissimilarity: ``cosine`` or ``euclidean`` (see the module docstring).
         estimator: ``matheron`` or ``cressie`` (Cressie–Hawkins, euclidean only).
-        pairs: when given, estimate from about this many uniformly sampled pairs (whole
-            blocks of ``chunk_size`` rows) instead of all.
+        pairs: when given, estimate from about this many uniformly sampled pairs (in
+            at least ``MIN_BLOCKS`` small blocks, rounded up to whole blocks) instead of all.
         feature_dtype: dtype of the feature products (a name, numpy or torch dtype);
             default float64 for D ≤ 3 (exact), float32 beyond (one float32 matrix product
             per tile).
@@ -254,30 +260,44 @@ def _all_pairs(acc, units, feats, dissimilarity, robust, chunk, progress) -> Non
         acc.add(chord, d, root, acc.ops.upper(len(chord)) if a == b else None)
 
 
+def sample_block_size(pairs: int, chunk: int) -> int:
+    """Rows per block of the pair sampler: at least ``MIN_BLOCKS`` blocks, at most ``chunk``.
+
+    All pairs of a block share its rows, so the sampled bins move together with those
+    few points: 300,000 pairs as one 2,048 × 147 block rest on 147 points of one side.
+    Blocks of b × b pairs with b ≈ √(pairs / MIN_BLOCKS) spread them over thousands of
+    points, and b is never below 4 (a block holds some pairs beyond its diagonal).
+    """
+    return int(min(max(round(math.sqrt(pairs / MIN_BLOCKS)), 4), max(chunk, 4)))
+
+
 def _sampled_pairs(acc, units, feats, dissimilarity, robust, pairs, seed, chunk,
                    progress) -> None:
-    """Estimate from about ``pairs`` random pairs, drawn as random blocks of rows.
+    """Estimate from about ``pairs`` random pairs, drawn as many small random blocks.
 
-    Each step draws two blocks of rows uniformly with replacement and takes every pair
-    between them (pairs of a row with itself are dropped). Every such pair is a uniform
-    draw from all pairs, so each bin's mean estimates the all-pairs mean without bias,
-    and a block of pairs costs one matrix product, as in the exact path.
+    Each block takes b rows and another b rows, each uniformly with replacement, and
+    every pair between them (pairs of a row with itself are dropped); b is
+    :func:`sample_block_size`. Every such pair is a uniform draw from all pairs, so each
+    bin's mean estimates the all-pairs mean without bias. Blocks go through in batches
+    of about chunk² pairs, one batched matrix product each, so memory stays as in the
+    exact path.
     """
     if pairs < 1:
         raise GeovarioError(f"variogram: pairs must be at least 1, got {pairs}")
     import torch
 
     n = len(units)
+    size = sample_block_size(pairs, chunk)
+    blocks = -(-pairs // (size * size))
+    per_batch = max(1, (chunk * chunk) // (size * size))
     generator = torch.Generator().manual_seed(seed)
-    with progress_bar(total=pairs, enabled=progress, desc="variogram pairs", unit="pair",
-                      unit_scale=True) as bar:
-        done = 0
-        while done < pairs:
-            columns = min(chunk, -(-(pairs - done) // chunk))
-            rows_a = torch.randint(n, (chunk,), generator=generator).to(units.device)
-            rows_b = torch.randint(n, (columns,), generator=generator).to(units.device)
+    with progress_bar(total=blocks * size * size, enabled=progress, desc="variogram pairs",
+                      unit="pair", unit_scale=True) as bar:
+        for start in range(0, blocks, per_batch):
+            batch = min(per_batch, blocks - start)
+            rows_a = torch.randint(n, (batch, size), generator=generator).to(units.device)
+            rows_b = torch.randint(n, (batch, size), generator=generator).to(units.device)
             chord = acc.ops.chords(units[rows_a], units[rows_b])
             d, root = _pair_terms(feats[rows_a], feats[rows_b], dissimilarity, robust)
-            acc.add(chord, d, root, keep=rows_a[:, None] != rows_b[None, :])
-            done += chunk * columns
-            bar.update(chunk * columns)
+            acc.add(chord, d, root, keep=rows_a[:, :, None] != rows_b[:, None, :])
+            bar.update(batch * size * size)
