@@ -32,6 +32,16 @@ TRIM_THRESHOLD = int(os.environ.get("GEOVARIO_TRIM_THRESHOLD_MB", 1024)) << 20
 
 
 @functools.cache
+def _glibc() -> "ctypes.CDLL | None":
+    """The C library when it is glibc on Linux (mallopt and malloc_trim are glibc's)."""
+    if platform.system() != "Linux" or platform.libc_ver()[0] != "glibc":
+        return None
+    try:
+        return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+    except OSError:
+        return None
+
+
 def keep_freed_memory() -> bool:
     """Raise glibc's mmap and trim thresholds (512 and 1024 MiB); True if it took effect.
 
@@ -40,11 +50,8 @@ def keep_freed_memory() -> bool:
     """
     if os.environ.get("GEOVARIO_KEEP_FREED_MEMORY") == "0":
         return False
-    if platform.system() != "Linux" or platform.libc_ver()[0] != "glibc":
-        return False
-    try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-    except OSError:
+    libc = _glibc()
+    if libc is None:
         return False
     return bool(libc.mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD)) and \
         bool(libc.mallopt(_M_TRIM_THRESHOLD, TRIM_THRESHOLD))
@@ -57,10 +64,7 @@ def release_freed_memory() -> bool:
     kept for reuse by :func:`keep_freed_memory` is no longer reused; releasing it keeps
     the next stage's peak from stacking on it. True if it took effect.
     """
-    if platform.system() != "Linux" or platform.libc_ver()[0] != "glibc":
-        return False
-    try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-    except OSError:
+    libc = _glibc()
+    if libc is None:
         return False
     return bool(libc.malloc_trim(0))
