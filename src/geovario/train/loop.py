@@ -14,7 +14,6 @@ from pathlib import Path
 
 import torch
 from torch.nn.parallel import DistributedDataParallel
-from tqdm.auto import tqdm
 
 from geovario import distributed
 from geovario.checkpoint import load_training_state, save_training_state, save_weights
@@ -22,6 +21,7 @@ from geovario.errors import GeovarioError
 from geovario.losses import build_loss, loss_class
 from geovario.models import ModelConfig, build_model
 from geovario.models.queue import SampleQueue
+from geovario.progress import progress_bar
 from geovario.rundir import CHECKPOINT_NAME, CONFIG_NAME, LOG_NAME, WEIGHTS_NAME, variogram_file
 from geovario.store import open_store
 from geovario.train.config import TrainConfig
@@ -210,9 +210,9 @@ class Training:
         lr = config.lr_at_epoch(epoch)
         for group in self.optimizer.param_groups:
             group["lr"] = lr
-        bar = tqdm(total=len(batches), initial=start, unit="batch",
-                   desc=f"epoch {epoch + 1}/{config.epochs}",
-                   disable=not (self.progress and self.main))
+        bar = progress_bar(total=len(batches), initial=start, unit="batch",
+                           desc=f"epoch {epoch + 1}/{config.epochs}",
+                           enabled=self.progress and self.main)
         tick, seen, signum = time.perf_counter(), 0, 0
         for index, batch in enumerate(batches.epoch(epoch, start), start=start):
             out = contrastive_step(network, self.queue, self.loss_fn, batch, config,
