@@ -47,6 +47,14 @@ def test_to_rgb_composites_transparency_on_white():
     assert to_rgb(Image.new("L", (1, 1), 7)).getpixel((0, 0)) == (7, 7, 7)
 
 
+def test_to_rgb_scales_16_bit_grey_instead_of_clipping_it():
+    ramp = np.arange(0, 256, dtype=np.uint16).reshape(16, 16)
+    deep = Image.fromarray(ramp * 257)  # 16-bit grey: each 8-bit value x stored as x·257
+    assert deep.mode.startswith("I;16")
+    assert np.asarray(deep.convert("RGB"))[..., 0].mean() > 250  # Pillow alone: near white
+    np.testing.assert_array_equal(np.asarray(to_rgb(deep))[..., 0], ramp)
+
+
 @pytest.mark.parametrize("processor", [
     CLIPImageProcessor(size={"shortest_edge": 32}, crop_size={"height": 32, "width": 32}),
     CLIPImageProcessor(size={"shortest_edge": 24}, crop_size={"height": 30, "width": 28}),

@@ -29,8 +29,9 @@ def features(predictor, item) -> torch.Tensor:
 
 
 def plain_pillow_features(backbone, data: bytes) -> torch.Tensor:
-    """The reading geovario used to do: Image.open and the backbone, nothing else."""
-    return backbone.embed(backbone.preprocess(Image.open(io.BytesIO(data)))[None])[0]
+    """The reading geovario used to do: Image.open, Pillow's own RGB conversion, the backbone."""
+    plain = Image.open(io.BytesIO(data)).convert("RGB")
+    return backbone.embed(backbone.preprocess(plain)[None])[0]
 
 
 def far_apart(a: torch.Tensor, b: torch.Tensor) -> bool:

@@ -19,6 +19,8 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
+from geovario.data.images import to_8bit
+
 WHITE = (255, 255, 255, 255)
 
 
@@ -27,7 +29,11 @@ def to_rgb(image: Image.Image) -> Image.Image:
 
     Same rule as transformers' ``convert_to_rgb``, so images with alpha (RGBA, LA,
     palette with a transparent colour) give the pixels a Hugging Face processor sees.
+    Grey deeper than 8 bits is first scaled by :func:`geovario.data.images.to_8bit`
+    (Pillow's own conversion would clip it to white), so a backbone's ``preprocess``
+    reads it right whoever decoded the image.
     """
+    image = to_8bit(image)
     if "A" in image.getbands() or image.info.get("transparency") is not None:
         rgba = image.convert("RGBA")
         return Image.alpha_composite(Image.new("RGBA", rgba.size, WHITE), rgba).convert("RGB")
