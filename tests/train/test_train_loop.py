@@ -33,14 +33,20 @@ def weights(run):
     return load_file(str(run / "model.safetensors"))
 
 
-def test_resume_after_an_epoch_is_exact(store, tmp_path):
-    train(tmp_path / "straight", small_model(), small_config(store), progress=False)
-    train(tmp_path / "split", small_model(), small_config(store, epochs=1), progress=False)
+def assert_resume_after_an_epoch_is_exact(store, tmp_path, **settings):
+    """Two epochs straight and one epoch + a resume end with bit-identical weights."""
+    train(tmp_path / "straight", small_model(), small_config(store, **settings), progress=False)
+    train(tmp_path / "split", small_model(), small_config(store, epochs=1, **settings),
+          progress=False)
     train(tmp_path / "split", resume=True, epochs=2, progress=False)
     a, b = weights(tmp_path / "straight"), weights(tmp_path / "split")
     assert a.keys() == b.keys()
     for key in a:
         torch.testing.assert_close(a[key], b[key], rtol=0, atol=0)
+
+
+def test_resume_after_an_epoch_is_exact(store, tmp_path):
+    assert_resume_after_an_epoch_is_exact(store, tmp_path)
 
 
 def test_resume_mid_epoch_after_a_crash_is_exact(store, tmp_path, monkeypatch):
@@ -118,13 +124,7 @@ def test_the_run_records_its_global_batch_and_resumes_only_with_as_many_processe
 
 def test_semivariogram_loss_with_refits_resumes_exactly(store, tmp_path):
     sv = dict(loss="semivariogram", refit_every=4, refit_sample=256, refit_smoothing=0.5)
-    train(tmp_path / "straight", small_model(), small_config(store, **sv), progress=False)
-    train(tmp_path / "split", small_model(), small_config(store, epochs=1, **sv),
-          progress=False)
-    train(tmp_path / "split", resume=True, epochs=2, progress=False)
-    a, b = weights(tmp_path / "straight"), weights(tmp_path / "split")
-    for key in a:
-        torch.testing.assert_close(a[key], b[key], rtol=0, atol=0)
+    assert_resume_after_an_epoch_is_exact(store, tmp_path, **sv)
     # The variogram was fitted from the store (no file given) and logged shares appear.
     assert (tmp_path / "straight" / "variogram.json").is_file()
     log = [json.loads(x) for x in (tmp_path / "straight" / "metrics.jsonl").read_text()
@@ -159,13 +159,7 @@ def test_a_loss_of_ones_own_that_needs_a_variogram_trains_refits_and_resumes(sto
                                                      inputs.targets)
 
     mine = dict(loss="range-margin", refit_every=4, refit_sample=256, refit_smoothing=0.5)
-    train(tmp_path / "straight", small_model(), small_config(store, **mine), progress=False)
-    train(tmp_path / "split", small_model(), small_config(store, epochs=1, **mine),
-          progress=False)
-    train(tmp_path / "split", resume=True, epochs=2, progress=False)
-    a, b = weights(tmp_path / "straight"), weights(tmp_path / "split")
-    for key in a:
-        torch.testing.assert_close(a[key], b[key], rtol=0, atol=0)
+    assert_resume_after_an_epoch_is_exact(store, tmp_path, **mine)
     run = tmp_path / "straight"
     assert json.loads((run / "config.json").read_text())["train"]["variogram"] == \
         "variogram.json"
