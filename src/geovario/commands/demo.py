@@ -4,6 +4,7 @@ import argparse
 from pathlib import Path
 
 from geovario.commands.options import add_device, add_quiet
+from geovario.precision import AMP_MODES
 
 
 def register(parser: argparse.ArgumentParser) -> None:
@@ -20,6 +21,9 @@ def register(parser: argparse.ArgumentParser) -> None:
                         help="interleaved: OSV-5M-like, test towns near training ones all over "
                         "the world; blocked: test regions far from all training")
     add_device(parser, "extraction and training")
+    parser.add_argument("--amp", choices=AMP_MODES, default="auto",
+                        help="bfloat16 for training and the gallery: auto (where the hardware "
+                        "multiplies it natively), bf16 or off (float32 throughout)")
     add_quiet(parser)
     parser.add_argument("--workers", type=int, default=2, help="image decoding processes")
     parser.set_defaults(func=run)
@@ -30,7 +34,7 @@ def run(args: argparse.Namespace) -> int:
     from geovario.demo import run_demo
     from geovario.distributed import resolve_device
 
-    result = run_demo(args.out, quick=args.quick, split=args.split,
+    result = run_demo(args.out, quick=args.quick, split=args.split, amp=args.amp,
                       device=resolve_device(args.device), workers=args.workers,
                       progress=not args.quiet)
     base, ours = result.metrics["infonce"], result.metrics["semivariogram"]

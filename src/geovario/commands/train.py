@@ -121,8 +121,9 @@ def add_training_arguments(parser: argparse.ArgumentParser) -> None:
              "set-up); geoclip: every published part whose shape fits (location encoder, "
              "768-d image head, trained logit scale); scratch: all random", choices=INITS)
     _setting(parser, "--device", DEFAULTS.device, "auto, cpu, cuda or cuda:N")
-    _setting(parser, "--amp", DEFAULTS.amp, "bfloat16 autocast of the forward pass: auto (on "
-             "CUDA only), bf16 (on any device) or off; Fourier features always run in "
+    _setting(parser, "--amp", DEFAULTS.amp, "bfloat16 autocast of the forward pass: auto (where "
+             "the hardware multiplies bfloat16 natively: CUDA, CPUs with AVX512-BF16 or AMX), "
+             "bf16 (on any device) or off; Fourier features always run in "
              "float32", choices=AMP_MODES)
     _setting(parser, "--checkpoint-every", DEFAULTS.checkpoint_every, "steps between "
              "checkpoints", type=int)
