@@ -24,7 +24,7 @@
 #          published 100K gallery: the settings of the 2026-12-01 study.
 # Environment: GEOVARIO (the command, default .venv/bin/geovario), PYTHON (for
 # study_table.py), DEVICE (default cpu), SEEDS, MARGINS, BETAS, LAMBDAS override the
-# mode's values. Tables: OUT/tables.md (every ablation) and OUT/comparisons.md (sweeps
+# mode's values; SPLITS (default "interleaved blocked") the splits studied. Tables: OUT/tables.md (every ablation) and OUT/comparisons.md (sweeps
 # against each other, as RESULTS.md reports them).
 set -euo pipefail
 mode=${1:?usage: study_method.sh quick|full OUT [PARTS]}
@@ -119,8 +119,10 @@ grid() {  # split build-seed base prefix options...: margins at beta = 1, beta a
     done
 }
 
-for split in interleaved blocked; do
-    features "$split" 1
+for split in ${SPLITS:-interleaved blocked}; do
+    if [[ " $parts " == *" history "* || " $parts " == *" select "* ]]; then
+        features "$split" 1
+    fi
     if [[ " $parts " == *" history "* ]]; then
         # shellcheck disable=SC2046
         ablate "$split" 1 ablation infonce,hard,false,both,prototype "${loss_1201[@]}" $(test_set "$split" 1)
