@@ -24,7 +24,8 @@
 #          published 100K gallery: the settings of the 2026-12-01 study.
 # Environment: GEOVARIO (the command, default .venv/bin/geovario), PYTHON (for
 # study_table.py), DEVICE (default cpu), SEEDS, MARGINS, BETAS, LAMBDAS override the
-# mode's values; SPLITS (default "interleaved blocked") the splits studied. Tables: OUT/tables.md (every ablation) and OUT/comparisons.md (sweeps
+# mode's values; SPLITS (default "interleaved blocked") the splits studied.
+# Tables: OUT/tables.md (every ablation) and OUT/comparisons.md (sweeps
 # against each other, as RESULTS.md reports them).
 set -euo pipefail
 mode=${1:?usage: study_method.sh quick|full OUT [PARTS]}
