@@ -79,12 +79,12 @@ class Stopwatch:
         write_json_atomic(self.path, self.timings)
 
 
-def run_demo(out: str | Path = "demo-out", *, quick: bool = False, split: str = "interleaved",
+def run_demo(out: str | Path = "demo-out", *, quick: bool = False, layout: str = "interleaved",
              device: str = "cpu", workers: int = 2, progress: bool = True) -> DemoResult:
     """Run (or finish, or just re-report) the demo in ``out``; returns what the report shows."""
     from geovario.demo.report import write_report
 
-    settings = replace(QUICK if quick else FULL, split=split)
+    settings = replace(QUICK if quick else FULL, layout=layout)
     out = Path(out)
     clock = Stopwatch(out / "timings.json", progress)
     data = clock.run("build the Blue Marble benchmark",
@@ -139,7 +139,7 @@ def build_data(out: Path, settings: DemoSettings, progress: bool) -> Path:
     from geovario.data.bluemarble import BuildConfig, build_bluemarble
 
     config = BuildConfig(train=settings.train_images, test=settings.test_images,
-                         pixels=settings.pixels, seed=settings.seed, split=settings.split)
+                         pixels=settings.pixels, seed=settings.seed, split=settings.layout)
     return build_bluemarble(out / "bluemarble", config, progress=progress).out
 
 
