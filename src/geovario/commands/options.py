@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 from geovario.data.splits import LAYOUTS, SPLITS
+from geovario.errors import GeovarioError
 
 DEVICE_HELP = "auto (cuda when a GPU is visible, else cpu), cpu, cuda or cuda:N"
 QUIET_HELP = "no progress bars (results and errors are still printed)"
@@ -90,8 +91,6 @@ def required_folder(folder: Path | None, metavar: str) -> Path:
         GeovarioError: "the following arguments are required: RUN", as argparse says it.
     """
     if folder is None:
-        from geovario.errors import GeovarioError
-
         raise GeovarioError(f"the following arguments are required: {metavar}")
     return folder
 
