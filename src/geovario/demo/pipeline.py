@@ -79,13 +79,13 @@ class Stopwatch:
         write_json_atomic(self.path, self.timings)
 
 
-def run_demo(out: str | Path = "demo-out", *, quick: bool = False, split: str = "interleaved",
+def run_demo(out: str | Path = "demo-out", *, quick: bool = False, layout: str = "interleaved",
              amp: str = "auto", device: str = "cpu", workers: int = 2,
              progress: bool = True) -> DemoResult:
     """Run (or finish, or just re-report) the demo in ``out``; returns what the report shows."""
     from geovario.demo.report import write_report
 
-    settings = replace(QUICK if quick else FULL, split=split, amp=amp)
+    settings = replace(QUICK if quick else FULL, layout=layout, amp=amp)
     out = Path(out)
     clock = Stopwatch(out / "timings.json", progress)
     data = clock.run("build the Blue Marble benchmark",
@@ -142,7 +142,7 @@ def build_data(out: Path, settings: DemoSettings, progress: bool) -> Path:
     from geovario.data.bluemarble import BuildConfig, build_bluemarble
 
     config = BuildConfig(train=settings.train_images, test=settings.test_images,
-                         pixels=settings.pixels, seed=settings.seed, split=settings.split)
+                         pixels=settings.pixels, seed=settings.seed, split=settings.layout)
     return build_bluemarble(out / "bluemarble", config, progress=progress).out
 
 

@@ -7,10 +7,10 @@
 
 from geovario.variogram.bins import default_bin_edges, make_bin_edges
 from geovario.variogram.empirical import EmpiricalVariogram, empirical_variogram
-from geovario.variogram.fit import WEIGHTINGS, ModelFit, auto_models, fit_model, fit_variogram
+from geovario.variogram.fit import WEIGHTINGS, ModelFit, auto_families, fit_model, fit_variogram
 from geovario.variogram.fitted import FittedVariogram
 from geovario.variogram.models import (
-    MODELS,
+    FAMILIES,
     NestedModel,
     VariogramModel,
     get_model,
@@ -20,7 +20,7 @@ from geovario.variogram.models import (
 from geovario.variogram.structures import Structure
 
 __all__ = [
-    "MODELS",
+    "FAMILIES",
     "WEIGHTINGS",
     "EmpiricalVariogram",
     "FittedVariogram",
@@ -28,7 +28,7 @@ __all__ = [
     "NestedModel",
     "Structure",
     "VariogramModel",
-    "auto_models",
+    "auto_families",
     "default_bin_edges",
     "empirical_variogram",
     "fit_model",
