@@ -17,7 +17,7 @@ from geovario.variogram import (
     empirical_variogram,
     fit_variogram,
 )
-from geovario.variogram.bins import DEFAULT_MIN_KM, DEFAULT_PER_DECADE
+from geovario.variogram.bins import DEFAULT_MIN_KM, DEFAULT_PER_DECADE, standard_bins
 from geovario.variogram.models import nested_model_names, single_model_names
 from geovario.variogram.pair_ops import choose_backend
 from geovario.variogram.structures import SLOPE_PER_RADIAN
@@ -115,9 +115,10 @@ def run(args: argparse.Namespace) -> int:
         pairs = DEFAULT_SAMPLED_PAIRS
         print(f"variogram: {len(coords):,} points; sampling {pairs:,} random pairs "
               "(--pairs to change)", file=sys.stderr)
+    edges = standard_bins(coords, bins=args.bins, max_km=args.max_km, log_bins=args.log_bins,
+                          min_km=args.min_km, per_decade=args.per_decade, seed=args.seed)
     empirical = empirical_variogram(
-        coords, features, bins=args.bins, max_km=args.max_km, log_bins=args.log_bins,
-        min_km=args.min_km, per_decade=args.per_decade, dissimilarity=args.dissimilarity,
+        coords, features, edges, dissimilarity=args.dissimilarity,
         estimator=args.estimator, pairs=pairs, seed=args.seed,
         device=pass_device(args.device, len(coords), pairs), chunk_size=args.chunk_size,
         progress=not (args.json or args.quiet))
