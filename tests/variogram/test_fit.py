@@ -106,8 +106,8 @@ def synthetic_empirical(name="spherical", noise=0.01, seed=0, pairs=None):
 def test_auto_picks_the_generating_model_family():
     fitted = fit_variogram(synthetic_empirical("spherical", noise=0.003), model="auto")
     assert fitted.model == "spherical"
-    assert set(fitted.candidates) == set(MODELS)  # every registered model, nested ones too
-    assert fitted.aicc == fitted.candidates["spherical"]
+    assert set(fitted.fit.candidates) == set(MODELS)  # every registered model, nested ones too
+    assert fitted.fit.aicc == fitted.fit.candidates["spherical"]
 
 
 def test_small_bins_are_dropped_and_cressie_weights_converge():

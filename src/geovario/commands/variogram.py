@@ -155,7 +155,7 @@ def format_fit(fitted: FittedVariogram) -> str:
     shape = "-" if fitted.shape is None else f"{fitted.shape:.4g}"
     lines = [
         f"model         {fitted.model}  ({fitted.dissimilarity} dissimilarity, "
-        f"{fitted.estimator}, {fitted.weighting} weights)",
+        f"{fitted.estimator}, {fitted.fit.weighting} weights)",
         f"nugget        {fitted.nugget:.6g}",
         f"partial sill  {fitted.partial_sill:.6g}",
         f"sill          {fitted.sill:.6g}",
@@ -167,7 +167,7 @@ def format_fit(fitted: FittedVariogram) -> str:
     lines += [
         f"range         {fitted.range_km:,.1f} km (practical: 95 % of the partial sill"
         + (", effective range of the summed curve)" if fitted.nested else ")")
-        + ("  [at the search bound]" if fitted.range_at_bound else ""),
+        + ("  [at the search bound]" if fitted.fit.range_at_bound else ""),
         f"slope range   {fitted.slope_range_km():,.1f} km (slope below {SLOPE_PER_RADIAN:g} "
         "per radian)",
         f"shape         {shape}",

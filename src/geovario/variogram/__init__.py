@@ -7,9 +7,10 @@
 """
 
 from geovario.variogram.bins import default_bin_edges, make_bin_edges, standard_bins
+from geovario.variogram.blending import blend
 from geovario.variogram.empirical import EmpiricalVariogram, empirical_variogram
 from geovario.variogram.fit import WEIGHTINGS, ModelFit, auto_models, fit_model, fit_variogram
-from geovario.variogram.fitted import FittedVariogram
+from geovario.variogram.fitted import FitRecord, FittedVariogram
 from geovario.variogram.models import (
     MODELS,
     NestedModel,
@@ -24,12 +25,14 @@ __all__ = [
     "MODELS",
     "WEIGHTINGS",
     "EmpiricalVariogram",
+    "FitRecord",
     "FittedVariogram",
     "ModelFit",
     "NestedModel",
     "Structure",
     "VariogramModel",
     "auto_models",
+    "blend",
     "default_bin_edges",
     "empirical_variogram",
     "fit_model",
