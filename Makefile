@@ -20,7 +20,7 @@ $(STAMP): pyproject.toml
 setup: $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/geovario demo --out demo-out
+	$(BIN)/geovario demo demo-out
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks

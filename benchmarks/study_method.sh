@@ -3,15 +3,19 @@
 #
 # Usage: bash benchmarks/study_method.sh quick|full OUT [PARTS]
 #   PARTS (default "history select confirm"), any of:
-#   history  RESULTS.md's historical tables, re-run: every variant on both splits at the
+#   history  RESULTS.md's historical tables, re-run: every variant on both layouts at the
 #            settings of 2026-12-01 (m = 1, beta = 1), the margin sweep (m = 0, 2), the
 #            beta/lambda sweep at m = 0 and the defaults of today (m = 0, beta = 2) on the
-#            blocked split; all scored on the test set of build seed 1, as then.
+#            blocked layout; all scored on the test set of build seed 1, as then.
 #   select   the same sweep scored on a selection set held out of build seed 1's training
-#            store (ablate --select-fraction; regions and buffer as the split's test set);
+#            store (ablate --select-fraction; regions and buffer as the layout's test set);
 #            study_table.py best picks the winner by selection-set GeoScore.
 #   confirm  every variant at the winner's settings on a fresh build (seed 2): the
 #            confirmation, on data no choice has seen.
+#   defaults InfoNCE and both at the shipped defaults (m = 0, beta = 2, chosen on build
+#            seed 1's test set on 2026-12-01) on the fresh build (seed 2): whether the
+#            shipped defaults hold on data that did not choose them, at a quarter of the
+#            cost of the whole study.
 # Every loss and training setting is passed explicitly (nothing relies on the defaults of
 # the day). Resumable: finished runs are reused, runs of other settings are refused.
 #   quick: 400 + 100 patches, 2 seeds, 2 epochs of batch 64 (queue 256), the training store
@@ -20,7 +24,8 @@
 #          published 100K gallery: the settings of the 2026-12-01 study.
 # Environment: GEOVARIO (the command, default .venv/bin/geovario), PYTHON (for
 # study_table.py), DEVICE (default cpu), SEEDS, MARGINS, BETAS, LAMBDAS override the
-# mode's values. Tables: OUT/tables.md (every ablation) and OUT/comparisons.md (sweeps
+# mode's values; LAYOUTS (default "interleaved blocked") the Blue Marble layouts studied.
+# Tables: OUT/tables.md (every ablation) and OUT/comparisons.md (sweeps
 # against each other, as RESULTS.md reports them).
 set -euo pipefail
 mode=${1:?usage: study_method.sh quick|full OUT [PARTS]}
@@ -37,9 +42,9 @@ case $mode in
 esac
 labels=unique_country,unique_region,unique_sub-region,unique_city,cluster
 
-features() {  # split build-seed -> OUT/split/build-seed/{bluemarble,features/{train,test}}
+features() {  # layout build-seed -> OUT/layout/build-seed/{bluemarble,features/{train,test}}
     local data=$out/$1/build-$2
-    $geovario bluemarble build --split "$1" --train "$train" --test "$test" --seed "$2" \
+    $geovario bluemarble build --layout "$1" --train "$train" --test "$test" --seed "$2" \
         --out "$data/bluemarble" > /dev/null
     for part in train test; do
         $geovario extract --dataset bluemarble --root "$data/bluemarble" --split $part \
@@ -48,7 +53,7 @@ features() {  # split build-seed -> OUT/split/build-seed/{bluemarble,features/{t
     done
 }
 
-gallery_of() {  # split build-seed -> the --gallery value
+gallery_of() {  # layout build-seed -> the --gallery value
     if [ "$gallery" = store ]; then echo "store:$out/$1/build-$2/features/train"
     else echo geoclip; fi
 }
@@ -58,9 +63,9 @@ gallery_of() {  # split build-seed -> the --gallery value
 loss_1201=(--hard-strength 1 --max-weight 3 --hard-margin 1 --false-negatives downweight
            --false-strength 1 --residual-scale sill --semivariogram-rule abstract)
 
-ablate() {  # split build-seed folder variants [options...]
+ablate() {  # layout build-seed folder variants [options...]
     local data=$out/$1/build-$2
-    $geovario ablate --train-store "$data/features/train" --out "$out/$1/$3" \
+    $geovario ablate "$out/$1/$3" --train-store "$data/features/train" \
         --variants "$4" --seeds "$seeds" --baseline infonce --gallery "$(gallery_of "$1" "$2")" \
         --epochs "$epochs" --batch-size "$batch" --queue-size "$queue" --lr 3e-4 --weight-decay 1e-6 \
         --lr-decay 0.87 --batch-noise-m 150 --queue-noise-m 1000 --sigmas 1,16,256 \
@@ -68,7 +73,7 @@ ablate() {  # split build-seed folder variants [options...]
     echo "study: $1/$3 done"
 }
 
-sweep() {  # split build-seed base folder [options...]: "both" paired with base's InfoNCE runs
+sweep() {  # layout build-seed base folder [options...]: "both" paired with base's InfoNCE runs
     mkdir -p "$out/$1/$4/runs"
     for seed in $(seq 0 $((seeds - 1))); do
         ln -sfn "$(realpath "$out/$1/$3/runs/infonce-seed$seed")" \
@@ -91,7 +96,7 @@ with() {  # option value: loss_1201 with one setting changed (and m = 0 for the 
 }
 
 test_set() { echo --test-store "$out/$1/build-$2/features/test"; }
-select_set() {  # split -> the selection split mirroring the split's test set
+select_set() {  # layout -> the selection split mirroring the layout's test set
     if [ "$1" = blocked ]; then
         echo --select-fraction 0.2 --select-region-km 446 --select-regions 16 --select-buffer-km 446
     else
@@ -99,47 +104,54 @@ select_set() {  # split -> the selection split mirroring the split's test set
     fi
 }
 
-grid() {  # split build-seed base prefix options...: margins at beta = 1, beta and lambda at m = 0
-    local split=$1 build=$2 base=$3 prefix=$4; shift 4
+grid() {  # layout build-seed base prefix options...: margins at beta = 1, beta and lambda at m = 0
+    local layout=$1 build=$2 base=$3 prefix=$4; shift 4
     for m in $margins; do
         # shellcheck disable=SC2046
-        sweep "$split" "$build" "$base" "${prefix}margin-$m" $(with --hard-margin "$m") "$@"
+        sweep "$layout" "$build" "$base" "${prefix}margin-$m" $(with --hard-margin "$m") "$@"
     done
     for b in $betas; do
         # shellcheck disable=SC2046
-        sweep "$split" "$build" "$base" "${prefix}beta-$b" $(with --hard-margin 0 --hard-strength "$b") "$@"
+        sweep "$layout" "$build" "$base" "${prefix}beta-$b" $(with --hard-margin 0 --hard-strength "$b") "$@"
     done
     for l in $lambdas; do
         # shellcheck disable=SC2046
-        sweep "$split" "$build" "$base" "${prefix}lambda-$l" $(with --hard-margin 0 --false-strength "$l") "$@"
+        sweep "$layout" "$build" "$base" "${prefix}lambda-$l" $(with --hard-margin 0 --false-strength "$l") "$@"
     done
 }
 
-for split in interleaved blocked; do
-    features "$split" 1
+for layout in ${LAYOUTS:-interleaved blocked}; do
+    if [[ " $parts " == *" history "* || " $parts " == *" select "* ]]; then
+        features "$layout" 1
+    fi
     if [[ " $parts " == *" history "* ]]; then
         # shellcheck disable=SC2046
-        ablate "$split" 1 ablation infonce,hard,false,both,prototype "${loss_1201[@]}" $(test_set "$split" 1)
+        ablate "$layout" 1 ablation infonce,hard,false,both,prototype "${loss_1201[@]}" $(test_set "$layout" 1)
         # shellcheck disable=SC2046
-        grid "$split" 1 ablation "" $(test_set "$split" 1)
+        grid "$layout" 1 ablation "" $(test_set "$layout" 1)
     fi
     if [[ " $parts " == *" select "* ]]; then
         # shellcheck disable=SC2046
-        ablate "$split" 1 select infonce,both "${loss_1201[@]}" $(select_set "$split")
+        ablate "$layout" 1 select infonce,both "${loss_1201[@]}" $(select_set "$layout")
         # shellcheck disable=SC2046
-        grid "$split" 1 select select- $(select_set "$split")
+        grid "$layout" 1 select select- $(select_set "$layout")
     fi
     if [[ " $parts " == *" confirm "* ]]; then
-        features "$split" 2
+        features "$layout" 2
         # shellcheck disable=SC2046
-        chosen=$($python benchmarks/study_table.py best "$out/$split"/select*)
-        echo "study: $split confirms $chosen"
-        echo "$chosen" > "$out/$split/chosen-settings.txt"
+        chosen=$($python benchmarks/study_table.py best "$out/$layout"/select*)
+        echo "study: $layout confirms $chosen"
+        echo "$chosen" > "$out/$layout/chosen-settings.txt"
         # shellcheck disable=SC2046,SC2086
-        ablate "$split" 2 confirm infonce,hard,false,both,prototype $chosen $(test_set "$split" 2)
+        ablate "$layout" 2 confirm infonce,hard,false,both,prototype $chosen $(test_set "$layout" 2)
+    fi
+    if [[ " $parts " == *" defaults "* ]]; then
+        features "$layout" 2
+        # shellcheck disable=SC2046
+        ablate "$layout" 2 defaults infonce,both $(with --hard-margin 0 --hard-strength 2) $(test_set "$layout" 2)
     fi
 done
-compare() {  # split a b: "both" of folder b against "both" of folder a
+compare() {  # layout a b: "both" of folder b against "both" of folder a
     if [ -d "$out/$1/$2/runs" ] && [ -d "$out/$1/$3/runs" ]; then
         printf '### %s: %s − %s\n\n' "$1" "$3" "$2"
         $python benchmarks/study_table.py compare "$out/$1/$2:both" "$out/$1/$3:both"
@@ -147,12 +159,12 @@ compare() {  # split a b: "both" of folder b against "both" of folder a
     fi
 }
 $python benchmarks/study_table.py tables "$out" > "$out/tables.md"
-for split in interleaved blocked; do
+for layout in interleaved blocked; do
     for prefix in "" select-; do
         base=${prefix:+select}; base=${base:-ablation}
-        for m in $margins; do compare "$split" "$base" "${prefix}margin-$m"; done
-        for b in $betas; do compare "$split" "${prefix}margin-0" "${prefix}beta-$b"; done
-        for l in $lambdas; do compare "$split" "${prefix}margin-0" "${prefix}lambda-$l"; done
+        for m in $margins; do compare "$layout" "$base" "${prefix}margin-$m"; done
+        for b in $betas; do compare "$layout" "${prefix}margin-0" "${prefix}beta-$b"; done
+        for l in $lambdas; do compare "$layout" "${prefix}margin-0" "${prefix}lambda-$l"; done
     done
 done > "$out/comparisons.md"
 echo "study: tables in $out/tables.md and $out/comparisons.md"

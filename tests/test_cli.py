@@ -7,6 +7,9 @@ import sys
 import pytest
 
 from geovario.cli import COMMANDS, build_parser, main
+from geovario.commands.options import DEVICE_HELP, QUIET_HELP
+from geovario.data.splits import LAYOUTS
+from geovario.errors import GeovarioError
 
 
 def test_importing_the_cli_and_listing_commands_loads_no_heavy_library(modules_loaded_by):
@@ -66,14 +69,77 @@ def test_an_error_line_carries_one_prefix(tmp_path, capsys):
     assert capsys.readouterr().err.startswith("geovario extract: error: unknown dataset")
 
 
+def own_parser(command: str) -> argparse.ArgumentParser:
+    """The parser of ``geovario COMMAND``, with its full options."""
+    top = build_parser([command])
+    return next(a for a in top._actions
+                if isinstance(a, argparse._SubParsersAction)).choices[command]
+
+
+def command_parsers(command: str) -> list[argparse.ArgumentParser]:
+    """The parsers of a command's options: the command's own, or each of its actions'."""
+    todo, leaves = [own_parser(command)], []
+    while todo:
+        parser = todo.pop()
+        subs = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+        todo += [p for sub in subs for p in sub.choices.values()]
+        leaves += [] if subs else [parser]
+    return leaves
+
+
+def options(parser: argparse.ArgumentParser) -> dict[str, argparse.Action]:
+    """The options ``--help`` shows, by flag (old spellings, hidden from it, left out)."""
+    return {flag: action for action in parser._actions if action.help != argparse.SUPPRESS
+            for flag in action.option_strings}
+
+
 @pytest.mark.parametrize("command", sorted(COMMANDS))
 def test_every_option_has_help_and_a_shown_default(command):
-    parser = build_parser([command])
-    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
-    for action in sub.choices[command]._actions:
-        if not action.option_strings or action.dest == "help":
+    own = own_parser(command)
+    for flag, action in options(own).items():
+        if action.dest == "help":
             continue
-        assert action.help, f"{command} {action.option_strings[0]} has no help"
-        text = sub.choices[command].formatter_class("x")._get_help_string(action)
+        assert action.help, f"{command} {flag} has no help"
+        text = own.formatter_class("x")._get_help_string(action)
         if action.default not in (None, False):
-            assert "(default:" in text, f"{command} {action.option_strings[0]} hides its default"
+            assert "(default:" in text, f"{command} {flag} hides its default"
+
+
+#: The commands that run a torch model (a backbone, the network) or a torch pass, and so
+#: take --device; --quiet goes with every progress bar. Both come from commands/options.py.
+DEVICE = {"ablate", "demo", "evaluate", "extract", "predict", "serve", "train", "variogram"}
+QUIET = DEVICE | {"bluemarble build"}
+
+
+@pytest.mark.parametrize("command", sorted(COMMANDS))
+def test_device_and_quiet_are_the_shared_options_where_a_command_needs_them(command):
+    for parser in command_parsers(command):
+        name = parser.prog.removeprefix("geovario ")
+        flags = options(parser)
+        assert ("--device" in flags) == (name in DEVICE), f"{name}: --device"
+        assert ("--quiet" in flags) == (name in QUIET), f"{name}: --quiet"
+        if "--device" in flags:
+            assert DEVICE_HELP in flags["--device"].help
+        if "--quiet" in flags:
+            assert flags["--quiet"].help == QUIET_HELP and flags["--quiet"].default is False
+
+
+def test_layout_choices_come_from_one_constant():
+    from geovario.data import bluemarble
+
+    assert bluemarble.LAYOUTS is LAYOUTS == ("blocked", "interleaved")
+    layout_options = [action for command in ("bluemarble", "demo")
+                      for parser in command_parsers(command)
+                      for action in parser._actions if action.dest == "layout"]
+    assert len(layout_options) == 4  # --layout and its old spelling --split, in each command
+    assert all(action.choices is LAYOUTS for action in layout_options)
+    for layout in LAYOUTS:  # what the commands offer is what a build takes
+        assert bluemarble.BuildConfig(split=layout).resolved().split == layout
+    with pytest.raises(GeovarioError, match="split must be one of blocked, interleaved"):
+        bluemarble.BuildConfig(split="train").resolved()
+
+
+@pytest.mark.parametrize("command", ["download", "extract"])
+def test_split_means_train_or_test(command):
+    (parser,) = command_parsers(command)
+    assert options(parser)["--split"].choices == ("train", "test")

@@ -88,11 +88,11 @@ def test_resolve_device_checks_the_name_and_the_machine(device, gpus, expected, 
         assert distributed.resolve_device(device) == expected
 
 
-ARGS = {"train": ["--out", "RUN", "--store", "S"], "predict": ["RUN", "photo.jpg"],
+ARGS = {"train": ["RUN", "--store", "S"], "predict": ["RUN", "photo.jpg"],
         "evaluate": ["RUN", "--store", "S"], "serve": ["RUN"],
         "extract": ["--dataset", "csv", "--root", "R", "--backbone", "b", "--out", "O"],
         "variogram": ["--store", "S", "--out", "O"], "demo": [],
-        "ablate": ["--train-store", "A", "--test-store", "B", "--out", "O"]}
+        "ablate": ["O", "--train-store", "A", "--test-store", "B"]}
 
 
 @pytest.mark.parametrize("command", sorted(ARGS))

@@ -9,7 +9,7 @@ from geovario.errors import GeovarioError
 from geovario.inference.gallery import list_galleries, load_gallery
 from geovario.losses import build_loss, list_losses
 from geovario.registry import Registry
-from geovario.variogram.models import list_models
+from geovario.variogram.models import list_families
 
 
 def test_exact_names_prefixes_and_bare_prefixes():
@@ -36,7 +36,7 @@ def test_every_kind_lists_its_names():
     assert list_galleries() == ["geoclip", "store:<feature store folder>",
                                 "csv:<file with latitude, longitude>"]
     assert "efficientnet-lite0" in list_backbones()
-    assert {"spherical", "exponential", "spherical+exponential"} <= set(list_models())
+    assert {"spherical", "exponential", "spherical+exponential"} <= set(list_families())
 
 
 def test_unknown_names_are_one_line_errors(tmp_path):

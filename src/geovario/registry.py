@@ -1,6 +1,6 @@
 """One way to look things up by name, with ``list_*()`` beside each registry.
 
-Backbones, datasets, galleries, losses, variogram models and ablation variants each keep
+Backbones, datasets, galleries, losses, variogram families and ablation variants each keep
 a :class:`Registry`.
 
 A name ending in ``":"`` is a prefix that takes a spec, written after it

@@ -27,9 +27,9 @@ def clustered(tmp_path_factory):
 
 
 def argv(clustered, out, variants="infonce,prototype", *extra, test=True):
-    return ["ablate", "--train-store", str(clustered / "train"),
+    return ["ablate", str(out), "--train-store", str(clustered / "train"),
             *(["--test-store", str(clustered / "test")] if test else []),
-            "--out", str(out), "--seeds", "1", "--epochs", "1", "--batch-size", "64",
+            "--seeds", "1", "--epochs", "1", "--batch-size", "64",
             "--queue-size", "128", "--variants", variants, "--resamples", "200",
             "--gallery", f"store:{clustered / 'train'}", "--init", "scratch",
             "--sigmas", "1,16", "--device", "cpu", "--quiet", *extra]

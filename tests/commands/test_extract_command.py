@@ -133,8 +133,9 @@ def test_ctrl_c_keeps_the_committed_shards_says_how_to_go_on_and_exits_130(tmp_p
             "--shard-size", "3", "--quiet"]
     child = subprocess.Popen(
         [sys.executable, child_script("extract_child.py"), *argv],
-        # 1 s a batch: 6 s of work remain after the first shard, even on a loaded machine
-        env={**os.environ, "FAKE_DELAY_S": "1.0"}, stdout=subprocess.PIPE,
+        # 2.5 s a batch: 15 s of work remain after the first shard, enough for the test's
+        # own process to be scheduled on a machine loaded ten times over
+        env={**os.environ, "FAKE_DELAY_S": "2.5"}, stdout=subprocess.PIPE,
         stderr=subprocess.PIPE, text=True, start_new_session=True)
     deadline = time.monotonic() + 120
     while not ((out / MANIFEST_NAME).is_file() and read_manifest(out).count > 0):

@@ -27,12 +27,12 @@ def epochs_logged(run):
 
 def test_resume_with_the_default_epoch_count_extends_the_run(store, tmp_path, capsys):
     run = tmp_path / "run"
-    assert main(["train", "--store", str(store), "--out", str(run), "--epochs", "1",
+    assert main(["train", str(run), "--store", str(store), "--epochs", "1",
                  *COMMON]) == 0
     assert epochs_logged(run) == [0]
     capsys.readouterr()
     # 10 is --epochs' default: it must still count as asked for.
-    assert main(["train", "--out", str(run), "--resume", "--epochs", "10", "--quiet"]) == 0
+    assert main(["train", str(run), "--resume", "--epochs", "10", "--quiet"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert [line.split("  ")[0] for line in lines[:-1]] == [f"epoch {e}/10" for e in
                                                            range(2, 11)]
@@ -44,10 +44,10 @@ def test_resume_with_the_default_epoch_count_extends_the_run(store, tmp_path, ca
 
 def test_resume_refuses_settings_it_would_ignore(store, tmp_path, capsys):
     run = tmp_path / "run"
-    assert main(["train", "--store", str(store), "--out", str(run), "--epochs", "1",
+    assert main(["train", str(run), "--store", str(store), "--epochs", "1",
                  *COMMON]) == 0
     capsys.readouterr()
-    assert main(["train", "--out", str(run), "--resume", "--lr", "0.1", "--batch-size",
+    assert main(["train", str(run), "--resume", "--lr", "0.1", "--batch-size",
                  "256"]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1
@@ -66,12 +66,12 @@ def test_help_shows_every_settings_default(capsys):
 
 def test_resume_may_move_a_run_to_another_device(store, tmp_path, capsys):
     run = tmp_path / "run"
-    assert main(["train", "--store", str(store), "--out", str(run), "--epochs", "1",
+    assert main(["train", str(run), "--store", str(store), "--epochs", "1",
                  *COMMON]) == 0
-    assert main(["train", "--out", str(run), "--resume", "--epochs", "2", "--device", "cpu",
+    assert main(["train", str(run), "--resume", "--epochs", "2", "--device", "cpu",
                  "--quiet"]) == 0
     assert epochs_logged(run) == [0, 1]
-    assert main(["train", "--out", str(run), "--resume", "--epochs", "3", "--device",
+    assert main(["train", str(run), "--resume", "--epochs", "3", "--device",
                  "cuda:7"]) == 2
     assert "--device cuda:7: " in capsys.readouterr().err
 
@@ -103,7 +103,7 @@ def test_a_copied_run_is_whole_from_any_folder(store, tmp_path, monkeypatch, cap
     assert main(["variogram", "--store", str(store), "--out", "v.json"]) == 0
     given = (work / "v.json").read_bytes()
     # Relative paths on the command line, as a new user types them.
-    assert main(["train", "--store", os.path.relpath(store, work), "--out", "run", "--epochs",
+    assert main(["train", "run", "--store", os.path.relpath(store, work), "--epochs",
                  "1", "--loss", "semivariogram", "--variogram", "v.json", *COMMON]) == 0
     saved = json.loads((work / "run" / "config.json").read_text())["train"]
     assert saved["variogram"] == "variogram.json" and "variogram" not in saved["loss_options"]
@@ -118,7 +118,7 @@ def test_a_copied_run_is_whole_from_any_folder(store, tmp_path, monkeypatch, cap
     assert main(["evaluate", "copied", "--store", str(store), "--gallery", f"store:{store}",
                  "--device", "cpu", "--json"]) == 0
     assert len(json.loads(capsys.readouterr().out)) > 3  # the metrics
-    assert main(["train", "--out", "copied", "--resume", "--epochs", "2", "--quiet"]) == 0
+    assert main(["train", "copied", "--resume", "--epochs", "2", "--quiet"]) == 0
     assert epochs_logged(copied) == [0, 1]
     capsys.readouterr()
     assert main(["push", "copied", "me/run", "--dry-run"]) == 0

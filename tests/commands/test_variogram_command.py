@@ -26,7 +26,7 @@ def test_json_output_file_and_plot(inputs, capsys):
     folder, coords, features = inputs
     out, plot = folder / "v.json", folder / "v.png"
     code = main(["variogram", str(folder / "features.npy"), str(folder / "coords.csv"),
-                 "--bins", "12", "--max-km", "6000", "--model", "exponential",
+                 "--bins", "12", "--max-km", "6000", "--family", "exponential",
                  "--out", str(out), "--plot", str(plot), "--json"])
     assert code == 0
     printed = json.loads(capsys.readouterr().out)
@@ -50,7 +50,7 @@ def test_store_input_gives_the_same_fit(inputs, capsys):
     folder, coords, features = inputs
     with StoreWriter(folder / "store", backbone="synthetic", dim=features.shape[1]) as writer:
         writer.append([str(i) for i in range(len(coords))], coords, features)
-    argv = ["--max-km", "6000", "--model", "exponential", "--json"]
+    argv = ["--max-km", "6000", "--family", "exponential", "--json"]
     assert main(["variogram", "--store", str(folder / "store"), *argv]) == 0
     from_store = json.loads(capsys.readouterr().out)
     assert main(["variogram", str(folder / "features.npy"), str(folder / "coords.csv"),
@@ -64,7 +64,7 @@ def test_store_input_gives_the_same_fit(inputs, capsys):
 def test_readable_table(inputs, capsys):
     folder, _, _ = inputs
     assert main(["variogram", str(folder / "features.npy"), str(folder / "coords.csv"),
-                 "--max-km", "6000", "--model", "auto"]) == 0
+                 "--max-km", "6000", "--family", "auto"]) == 0
     out = capsys.readouterr().out
     assert "range" in out and "km (practical" in out and "lag km" in out
 
@@ -116,9 +116,9 @@ def test_defaults_are_log_bins_from_one_km_balanced_weights_and_auto(inputs, cap
 def test_readable_summary_of_a_nested_fit(inputs, capsys):
     folder, _, _ = inputs
     assert main(["variogram", str(folder / "features.npy"), str(folder / "coords.csv"),
-                 "--model", "exponential+gaussian"]) == 0
+                 "--family", "exponential+gaussian"]) == 0
     out = capsys.readouterr().out
-    assert "model         exponential+gaussian" in out
+    assert "family        exponential+gaussian" in out
     assert "structure 1   exponential: partial sill" in out
     assert "structure 2   gaussian: partial sill" in out
     assert "effective range of the summed curve" in out and "slope range" in out

@@ -128,8 +128,16 @@ def test_download_command(hub, tmp_path, monkeypatch, capsys):
     (["--shards", "0,x"], "--shards '0,x' is not a list of shard numbers like 0,1,4-7"),
     (["--shards", "0", "--num-shards", "2"], "give --shards or --num-shards, not both"),
     (["--num-shards", "0"], "--num-shards must be a positive integer, got 0"),
-    (["--split", "val", "--shards", "0"], "osv5m: unknown split 'val' (choose from train, test)"),
 ])
 def test_download_command_errors_are_one_line(hub, tmp_path, monkeypatch, capsys, argv, message):
     assert main(["download", "osv5m", "--root", str(tmp_path), *argv]) == 2
     assert capsys.readouterr().err == f"geovario download: error: {message}\n"
+
+
+def test_download_command_refuses_a_split_that_is_not_train_or_test(tmp_path, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(["download", "osv5m", "--root", str(tmp_path), "--split", "val"])
+    assert exit_.value.code == 2
+    assert capsys.readouterr().err.endswith(
+        "geovario download: error: argument --split: invalid choice: 'val' (choose from "
+        "'train', 'test')\n")

@@ -8,7 +8,7 @@ from geovario.cli import main
 @pytest.mark.slow
 def test_quick_demo_writes_a_report_with_both_models(tmp_path, capsys):
     out = tmp_path / "demo"
-    assert main(["demo", "--quick", "--out", str(out), "--workers", "1"]) == 0
+    assert main(["demo", "--quick", str(out), "--workers", "1"]) == 0
     log = capsys.readouterr().out
     assert "Report:" in log
     # The stage table: where the time and memory went, one line per stage and a total.
@@ -19,7 +19,7 @@ def test_quick_demo_writes_a_report_with_both_models(tmp_path, capsys):
     report = (out / "report.md").read_text()
     assert ("| metric | GeoCLIP (InfoNCE) | semivariogram loss | difference [95 % CI] |"
             in report)
-    assert "Read with the intervals:" in report and "interleaved split" in report
+    assert "Read with the intervals:" in report and "interleaved layout" in report
     assert "hard negatives, share of negatives beyond the range" in report
     for key in ("geoscore", "acc_25km", "acc_country", "median_km"):
         assert f"| {key} |" in report
@@ -34,7 +34,7 @@ def test_quick_demo_writes_a_report_with_both_models(tmp_path, capsys):
         assert metrics["n"] == 100
     # A rerun reuses every stage: nothing is trained, extracted or evaluated again.
     stamp = (out / "runs" / "semivariogram" / "model.safetensors").stat().st_mtime_ns
-    assert main(["demo", "--quick", "--out", str(out), "--workers", "1"]) == 0
+    assert main(["demo", "--quick", str(out), "--workers", "1"]) == 0
     assert (out / "runs" / "semivariogram" / "model.safetensors").stat().st_mtime_ns == stamp
     assert "(reusing it)" in capsys.readouterr().out
     assert "built by an earlier run, reused" in (out / "report.md").read_text()

@@ -4,11 +4,11 @@ import math
 
 import gstools as gs
 
-from geovario.variogram.models import MATERN_X95, single_model_names
+from geovario.variogram.models import MATERN_X95, single_family_names
 
 SHAPES = {"spherical": [None], "exponential": [None], "gaussian": [None],
           "stable": [0.3, 1.0, 1.7], "matern": [0.5, 1.5, 2.5]}
-CASES = [(name, shape) for name in single_model_names() for shape in SHAPES[name]]
+CASES = [(name, shape) for name in single_family_names() for shape in SHAPES[name]]
 
 
 

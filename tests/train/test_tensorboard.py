@@ -98,7 +98,7 @@ def test_tensorboard_flag_reaches_train(store, tmp_path, monkeypatch, flag, tens
 
     given = {}
     monkeypatch.setattr(geovario.train, "train", lambda *a, **kw: given.update(kw) or {})
-    assert main(["train", "--out", str(tmp_path / "run"), "--store", str(store), *flag]) == 0
+    assert main(["train", str(tmp_path / "run"), "--store", str(store), *flag]) == 0
     assert given["tensorboard"] is tensorboard
 
 
@@ -107,7 +107,7 @@ def test_only_rank_zero_writes_under_torchrun(store, tmp_path):
     env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
     done = subprocess.run(
         [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2",
-         "-m", "geovario.cli", "train", "--out", str(tmp_path / "two"), "--store", str(store),
+         "-m", "geovario.cli", "train", str(tmp_path / "two"), "--store", str(store),
          "--epochs", "1", "--batch-size", "64", "--queue-size", "128", "--init", "scratch",
          "--sigmas", "1,16", "--log-every", "1", "--quiet", "--device", "cpu",
          "--tensorboard", "on"], cwd=ROOT, env=env, capture_output=True, text=True,

@@ -47,7 +47,7 @@ def test_train_command_runs_under_torchrun(tmp_path):
     common = ["--store", str(tmp_path / "store"), "--epochs", "1", "--batch-size", "32",
               "--queue-size", "64", "--init", "scratch", "--sigmas", "1,16", "--quiet",
               "--device", "cpu"]
-    run([*torchrun(2), "-m", "geovario.cli", "train", "--out", str(tmp_path / "two"), *common],
+    run([*torchrun(2), "-m", "geovario.cli", "train", str(tmp_path / "two"), *common],
         tmp_path)
     assert (tmp_path / "two" / "model.safetensors").is_file()
     assert (tmp_path / "two" / "checkpoint.safetensors").is_file()

@@ -56,7 +56,7 @@ def straight(store, tmp_path_factory):
     run = tmp_path_factory.mktemp("straight") / "run"
     with pytest.MonkeyPatch.context() as patch:  # the child's small model
         patch.setattr(command, "configs_from_args", small_configs)
-        assert main(["train", "--store", str(store), "--out", str(run), *ARGS,
+        assert main(["train", str(run), "--store", str(store), *ARGS,
                      "--checkpoint-every", "3"]) == 0
     return run
 
@@ -64,8 +64,8 @@ def straight(store, tmp_path_factory):
 def start_child(store: Path, run: Path, *extra: str) -> subprocess.Popen:
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(ROOT)]),
            "STEP_SLEEP_S": "0.15"}
-    return subprocess.Popen([sys.executable, child_script("train_child.py"), "--store",
-                             str(store), "--out", str(run), *ARGS, *extra], env=env,
+    return subprocess.Popen([sys.executable, child_script("train_child.py"), str(run),
+                             "--store", str(store), *ARGS, *extra], env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             start_new_session=True)
 
@@ -90,11 +90,11 @@ def test_ctrl_c_saves_says_how_to_go_on_and_exits_130(store, straight, tmp_path)
     stopped = max(r["step"] for r in records(run))
     assert 11 <= stopped < 16
     assert err == (f"train: stopped at step {stopped} (epoch 2/3) and saved; go on with: "
-                   f"geovario train --out {run} --resume\n")
+                   f"geovario train {run} --resume\n")
     assert out.splitlines() == [f"epoch 1/3  loss {epoch_losses(run)[0]:.3g}  "
                                 + out.splitlines()[0].rsplit("  ", 1)[1]]
 
-    assert main(["train", "--out", str(run), "--resume", "--quiet"]) == 0
+    assert main(["train", str(run), "--resume", "--quiet"]) == 0
     assert epoch_losses(run) == pytest.approx(epoch_losses(straight), rel=0, abs=1e-6)
     assert_same_weights(run, straight)
 
@@ -107,7 +107,7 @@ def test_kill_9_mid_epoch_then_resume_logs_the_uninterrupted_epoch(store, straig
     child.communicate()
     assert len(epoch_losses(run)) == 1  # killed in epoch 2
 
-    assert main(["train", "--out", str(run), "--resume", "--quiet"]) == 0
+    assert main(["train", str(run), "--resume", "--quiet"]) == 0
     # Epoch 2 averages steps 9-12 (before the kill) and 13-16 (after the resume).
     assert epoch_losses(run) == pytest.approx(epoch_losses(straight), rel=0, abs=1e-6)
     assert_same_weights(run, straight)
@@ -117,10 +117,10 @@ def test_kill_9_mid_epoch_then_resume_logs_the_uninterrupted_epoch(store, straig
 
 def test_resuming_a_finished_run_says_so_in_one_line(straight, capsys):
     before = (straight / "metrics.jsonl").read_text()
-    assert main(["train", "--out", str(straight), "--resume", "--quiet"]) == 0
+    assert main(["train", str(straight), "--resume", "--quiet"]) == 0
     assert capsys.readouterr().out == (f"{straight} has finished all 3 epochs; add --epochs N "
                                        "(more than 3) to train further\n")
-    assert main(["train", "--out", str(straight), "--resume", "--epochs", "2"]) == 0
+    assert main(["train", str(straight), "--resume", "--epochs", "2"]) == 0
     assert "has finished all 3 epochs" in capsys.readouterr().out
     assert (straight / "metrics.jsonl").read_text() == before
     assert json.loads((straight / "config.json").read_text())["train"]["epochs"] == 3

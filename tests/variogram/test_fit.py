@@ -7,7 +7,7 @@ from tests.helpers.variogram_models import CASES, gstools_equivalent
 
 from geovario.errors import GeovarioError
 from geovario.variogram import (
-    MODELS,
+    FAMILIES,
     EmpiricalVariogram,
     FittedVariogram,
     empirical_variogram,
@@ -106,7 +106,7 @@ def synthetic_empirical(name="spherical", noise=0.01, seed=0, pairs=None):
 def test_auto_picks_the_generating_model_family():
     fitted = fit_variogram(synthetic_empirical("spherical", noise=0.003), model="auto")
     assert fitted.model == "spherical"
-    assert set(fitted.fit.candidates) == set(MODELS)  # every registered model, nested ones too
+    assert set(fitted.fit.candidates) == set(FAMILIES)  # every registered model, nested ones too
     assert fitted.fit.aicc == fitted.fit.candidates["spherical"]
 
 

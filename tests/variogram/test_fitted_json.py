@@ -219,7 +219,7 @@ def test_replace_keeps_structures_consistent():
         ({"structures": [{"model": "exponential", "partial_sill": 1, "range_km": 5}],
           "model": "gaussian"}, "model 'gaussian' does not match its structures"),
         ({"structures": [{"model": "cubic", "partial_sill": 1, "range_km": 5}],
-          "model": "cubic"}, "unknown variogram model 'cubic'"),
+          "model": "cubic"}, "unknown variogram family 'cubic'"),
         ({"structures": [{"model": "exponential", "partial_sill": 1}]}, "missing field"),
     ],
 )

@@ -36,7 +36,7 @@ def test_correlation_equals_gstools_with_converted_length_scale(name, shape):
 
 def test_unknown_model_and_bad_matern_shape():
     with pytest.raises(GeovarioError,
-                       match="unknown variogram model 'cubic' \\(choose from spherical"):
+                       match="unknown variogram family 'cubic' \\(choose from spherical"):
         get_model("cubic")
     with pytest.raises(GeovarioError, match="matern shape \\(nu\\) must be one of"):
         get_model("matern").gamma(np.array(1.0), 0, 1, 10, 1.0)

@@ -7,16 +7,16 @@ from scipy.optimize import brentq
 
 from geovario.errors import GeovarioError
 from geovario.variogram import (
-    MODELS,
+    FAMILIES,
     EmpiricalVariogram,
     FittedVariogram,
     Structure,
-    auto_models,
+    auto_families,
     fit_model,
     fit_variogram,
     get_model,
 )
-from geovario.variogram.models import nested_model_names, single_model_names
+from geovario.variogram.models import nested_family_names, single_family_names
 
 LAGS = np.geomspace(0.5, 15000, 24)
 
@@ -40,10 +40,10 @@ PARTS = {"exponential": exp_part, "spherical": sph_part, "gaussian": gau_part}
 
 def test_registry_holds_every_ordered_pair_of_shape_free_models():
     shape_free = ["spherical", "exponential", "gaussian"]
-    assert set(nested_model_names()) == {f"{a}+{b}" for a in shape_free for b in shape_free}
-    assert set(single_model_names()) == {"spherical", "exponential", "gaussian", "stable",
+    assert set(nested_family_names()) == {f"{a}+{b}" for a in shape_free for b in shape_free}
+    assert set(single_family_names()) == {"spherical", "exponential", "gaussian", "stable",
                                          "matern"}
-    assert auto_models() == tuple(MODELS)
+    assert auto_families() == tuple(FAMILIES)
 
 
 @pytest.mark.parametrize("name", ["exponential+exponential", "spherical+gaussian",
@@ -128,7 +128,7 @@ def test_nested_model_errors():
     with pytest.raises(GeovarioError, match="nested model 'exponential\\+gaussian' needs "
                                             "structures"):
         FittedVariogram.single("exponential+gaussian", 0.1, 0.5, 100.0)
-    with pytest.raises(GeovarioError, match="'exponential\\+gaussian' is a nested model"):
+    with pytest.raises(GeovarioError, match="'exponential\\+gaussian' is a nested family"):
         Structure("exponential+gaussian", 0.5, 100.0)
     # The former one-structure form, and no structures at all, point at the constructor.
     for args in (("exponential", 0.1, 0.5, 100.0), (0.1, ()), (0.1, (("exponential", 1, 10),))):

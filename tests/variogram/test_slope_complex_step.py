@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from geovario.variogram.models import MODELS, single_model_names
+from geovario.variogram.models import FAMILIES, single_family_names
 from geovario.variogram.structures import (
     EARTH_RADIUS_KM,
     Structure,
@@ -12,8 +12,8 @@ from geovario.variogram.structures import (
     nested_gamma,
 )
 
-CASES = [(name, shape) for name in single_model_names()
-         for shape in ([None] if not MODELS[name].has_shape
+CASES = [(name, shape) for name in single_family_names()
+         for shape in ([None] if not FAMILIES[name].has_shape
                        else [0.5, 1.5, 2.5] if name == "matern" else [0.7, 1.3, 2.0])]
 
 

@@ -93,7 +93,7 @@ def _variogram(out: Path, given: Path | None, config: TrainConfig, progress: boo
         wanted = FittedVariogram.load(given)
         if path.exists() and FittedVariogram.load(path).to_dict() != wanted.to_dict():
             raise GeovarioError(f"ablate: {path} (which the runs in {out} used) differs from "
-                                f"--variogram {given}; use another --out")
+                                f"--variogram {given}; use another ablation folder")
         wanted.save(path)
     elif not path.exists():
         store = open_store(config.train_store)
@@ -136,8 +136,8 @@ def check_run(run_dir: Path, model_config: ModelConfig, config: TrainConfig) -> 
     for key in sorted(set(have) | set(want)):
         if have.get(key) != want.get(key):
             raise GeovarioError(f"ablate: {run_dir} was trained with {key}={have.get(key)!r}, "
-                                f"not {key}={want.get(key)!r} as asked; use another --out or "
-                                "remove the run")
+                                f"not {key}={want.get(key)!r} as asked; use another ablation "
+                                "folder or remove the run")
 
 
 def train_and_evaluate(run_dir: Path, model_config: ModelConfig, config: TrainConfig, *,
@@ -162,7 +162,7 @@ def train_and_evaluate(run_dir: Path, model_config: ModelConfig, config: TrainCo
         have = read_json(record)
         if have != settings:
             raise GeovarioError(f"ablate: {done} was evaluated with {have}, not {settings} as "
-                                "asked; use another --out or remove the file")
+                                "asked; use another ablation folder or remove the file")
         return read_json(done)
     if (run_dir / CONFIG_NAME).exists():
         train(run_dir, resume=True, progress=progress)

@@ -142,7 +142,7 @@ def selection_stores(train_store: Path, out: Path, split: SelectionSplit) -> tup
             if record.get(key) != value:
                 raise GeovarioError(f"ablate: {out} holds a selection split with {key}="
                                     f"{record.get(key)} but {key}={value} was asked; use "
-                                    "another --out")
+                                    "another ablation folder")
         return out / "train", out / "validation"
     for part in ("train", "validation"):  # an interrupted split: start it again
         shutil.rmtree(out / part, ignore_errors=True)

@@ -5,6 +5,8 @@ from pathlib import Path
 
 from geovario.ablation.paired import RESAMPLES
 from geovario.ablation.variants import list_variants
+from geovario.commands.options import add_device, add_folder, required_folder
+from geovario.commands.run_options import add_gallery
 from geovario.commands.train import (
     add_loss_arguments,
     add_training_arguments,
@@ -24,13 +26,12 @@ def register(parser: argparse.ArgumentParser) -> None:
         "the test set's independent units, clusters where it has them, plus the seed-to-seed "
         "variance), and write OUT/ablation.md, OUT/ablation.json, OUT/accuracy.png and "
         "OUT/paired.png. Rerunning continues; runs made with other settings are refused.")
+    add_folder(parser, "OUT", "folder of the runs (OUT/runs/<variant>-seed<k>) and the report")
     parser.add_argument("--train-store", type=Path, required=True,
                         help="feature store every variant trains on")
     parser.add_argument("--test-store", type=Path, default=None,
                         help="feature store every variant is evaluated on (leave out with "
                         "--select-fraction)")
-    parser.add_argument("--out", type=Path, required=True,
-                        help="folder of the runs (OUT/runs/<variant>-seed<k>) and the report")
     parser.add_argument("--seeds", type=int, default=3,
                         help="seeds 0..N-1; the same seed gives every variant the same "
                         "initialisation and batches")
@@ -38,8 +39,7 @@ def register(parser: argparse.ArgumentParser) -> None:
                         help="comma-separated subset of the variants")
     parser.add_argument("--baseline", default="infonce",
                         help="the variant every other one is compared to, paired by seed")
-    parser.add_argument("--gallery", default="geoclip",
-                        help="geoclip (published 100K), store:DIR, or a CSV of coordinates")
+    add_gallery(parser)
     parser.add_argument("--variogram", type=Path, default=None,
                         help="variogram JSON (default: fitted on a sample of the train store)")
     parser.add_argument("--cluster-column", default="auto", metavar="NAME",
@@ -61,14 +61,15 @@ def register(parser: argparse.ArgumentParser) -> None:
                        "rest and score every run on them (OUT/selection/); no --test-store")
     group.add_argument("--select-region-km", type=float, default=0.0, metavar="D",
                        help="held-out places come in discs of diameter D around random "
-                       "places, like the blocked split's test regions; 0: each place alone, "
-                       "like the interleaved split and OSV-5M (default: 0)")
+                       "places, like the blocked layout's test regions; 0: each place alone, "
+                       "like the interleaved layout and OSV-5M (default: 0)")
     group.add_argument("--select-regions", type=int, default=32, metavar="R",
                        help="with --select-region-km: at least about R regions (default: 32)")
     group.add_argument("--select-buffer-km", type=float, default=25.0, metavar="KM",
                        help="drop training places within KM of a held-out place, as the test "
-                       "split keeps its distance (blocked: 446; default: 25)")
+                       "set keeps its distance (blocked layout: 446; default: 25)")
     add_training_arguments(parser)
+    add_device(parser, "training and evaluation")
     add_loss_arguments(parser.add_argument_group(
         "semivariogram loss: the base settings of every semivariogram variant (a variant "
         "overrides what defines it, e.g. hard-only sets --false-negatives none)"),
@@ -82,6 +83,7 @@ def run(args: argparse.Namespace) -> int:
     from geovario.ablation.clusters import resolve_units
     from geovario.ablation.selection import SelectionSplit, selection_facts
 
+    args.out = required_folder(args.out, "OUT")
     model, config = configs_from_args(args, args.train_store)
     variants = [v.strip() for v in args.variants.split(",") if v.strip()]
     selection = None if args.select_fraction is None else SelectionSplit(

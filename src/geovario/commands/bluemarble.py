@@ -8,10 +8,10 @@ A rerun with the same parameters reuses the finished build. See
 
 import argparse
 
+from geovario.commands.options import add_layout, add_quiet
 from geovario.data.bluemarble import (
     BLOCKED_TEST_REGIONS,
     INTERLEAVED_SEPARATION_KM,
-    SPLITS,
     BuildConfig,
     build_bluemarble,
     default_separation_km,
@@ -40,11 +40,11 @@ def register(parser: argparse.ArgumentParser) -> None:
                        help=f"ground footprint, K x K km (default {DEFAULTS.patch_km:g})")
     build.add_argument("--pixels", type=int, default=DEFAULTS.pixels, metavar="P",
                        help=f"patch size in pixels, P x P (default {DEFAULTS.pixels})")
-    build.add_argument("--split", choices=SPLITS, default=DEFAULTS.split,
-                       help="blocked: test regions share no ground with training (unseen "
-                            "regions); interleaved: OSV-5M-like, test places are other towns "
-                            "all over the world, near training places (default "
-                            f"{DEFAULTS.split})")
+    add_layout(build, DEFAULTS.split,
+               "how test places lie against train places: blocked: test regions share no "
+               "ground with training (unseen regions); interleaved: OSV-5M-like, test places "
+               f"are other towns all over the world, near training places (default "
+               f"{DEFAULTS.split})")
     build.add_argument("--min-separation-km", type=float, default=None, metavar="S",
                        help="no test place within S km of a train place (default, blocked: "
                             "sqrt(2)*(K + 2 source pixels), no shared ground: "
@@ -59,6 +59,7 @@ def register(parser: argparse.ArgumentParser) -> None:
                        help=f"images per zip shard (default {DEFAULTS.shard_size})")
     build.add_argument("--seed", type=int, default=DEFAULTS.seed,
                        help=f"random seed (default {DEFAULTS.seed})")
+    add_quiet(build)
     build.set_defaults(func=run)
 
 
@@ -67,10 +68,10 @@ def run(args: argparse.Namespace) -> int:
     config = BuildConfig(train=args.train, test=args.test, patch_km=args.patch_km,
                          pixels=args.pixels, min_separation_km=args.min_separation_km,
                          seed=args.seed, test_regions=args.test_regions,
-                         shard_size=args.shard_size, split=args.split)
-    result = build_bluemarble(args.out, config)
+                         shard_size=args.shard_size, split=args.layout)
+    result = build_bluemarble(args.out, config, progress=not args.quiet)
     done = result.config
-    what = (f"{done.split} split, {done.train} train + {done.test} test patches of "
+    what = (f"{done.split} layout, {done.train} train + {done.test} test patches of "
             f"{done.patch_km:g} km, "
             f"{done.pixels} x {done.pixels} px, separation {done.min_separation_km:g} km, "
             f"seed {done.seed}")

@@ -3,7 +3,8 @@
 import argparse
 from pathlib import Path
 
-from geovario.commands.options import add_device, add_quiet
+from geovario.commands.options import add_device, add_folder, add_layout, add_quiet
+from geovario.precision import AMP_MODES
 
 
 def register(parser: argparse.ArgumentParser) -> None:
@@ -13,13 +14,16 @@ def register(parser: argparse.ArgumentParser) -> None:
         "fit the semivariogram, train GeoCLIP (InfoNCE) and the semivariogram variant, "
         "evaluate both against the published 100K gallery and write OUT/report.html and "
         "OUT/report.md. A rerun reuses every finished stage.")
-    parser.add_argument("--out", type=Path, default=Path("demo-out"),
-                        help="folder of every stage's output and the report")
+    add_folder(parser, "OUT", "folder of every stage's output, the runs and the report "
+               "(default: demo-out)", default=Path("demo-out"))
     parser.add_argument("--quick", action="store_true", help="small sizes, for a first look")
-    parser.add_argument("--split", choices=("interleaved", "blocked"), default="interleaved",
-                        help="interleaved: OSV-5M-like, test towns near training ones all over "
-                        "the world; blocked: test regions far from all training")
+    add_layout(parser, "interleaved", "how the Blue Marble build lays test places out: "
+               "interleaved: OSV-5M-like, test towns near training ones all over the world; "
+               "blocked: test regions far from all training")
     add_device(parser, "extraction and training")
+    parser.add_argument("--amp", choices=AMP_MODES, default="auto",
+                        help="bfloat16 for training and the gallery: auto (where the hardware "
+                        "multiplies it natively), bf16 or off (float32 throughout)")
     add_quiet(parser)
     parser.add_argument("--workers", type=int, default=2, help="image decoding processes")
     parser.set_defaults(func=run)
@@ -30,7 +34,7 @@ def run(args: argparse.Namespace) -> int:
     from geovario.demo import run_demo
     from geovario.distributed import resolve_device
 
-    result = run_demo(args.out, quick=args.quick, split=args.split,
+    result = run_demo(args.out, quick=args.quick, layout=args.layout, amp=args.amp,
                       device=resolve_device(args.device), workers=args.workers,
                       progress=not args.quiet)
     base, ours = result.metrics["infonce"], result.metrics["semivariogram"]

@@ -4,6 +4,7 @@ import argparse
 import re
 from pathlib import Path
 
+from geovario.commands.options import add_split
 from geovario.errors import GeovarioError
 
 _SPEC = re.compile(r"^\d+(-\d+)?$")
@@ -54,7 +55,7 @@ def register(parser: argparse.ArgumentParser) -> None:
         "are skipped, so rerunning resumes.")
     parser.add_argument("dataset", choices=("osv5m",), help="dataset to download")
     parser.add_argument("--root", type=Path, required=True, help="local folder")
-    parser.add_argument("--split", default="train", help="train or test")
+    add_split(parser, "which part of the dataset")
     parser.add_argument("--shards", help="shard numbers, e.g. 0,1 or 0-3 (default: all)")
     parser.add_argument("--num-shards", type=int, help="the first N shards")
     parser.set_defaults(func=run)

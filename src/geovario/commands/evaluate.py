@@ -4,7 +4,7 @@ import argparse
 from pathlib import Path
 
 from geovario.commands.metrics import format_table, to_json
-from geovario.commands.options import add_device
+from geovario.commands.options import add_device, add_quiet
 from geovario.commands.run_options import add_backbone_override, add_gallery, add_run
 
 
@@ -25,6 +25,7 @@ def register(parser: argparse.ArgumentParser) -> None:
                         "the current folder for a run on the Hub or geoclip)")
     add_device(parser, "the model and the gallery")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
+    add_quiet(parser)
     parser.set_defaults(func=run)
 
 
@@ -33,11 +34,12 @@ def run(args: argparse.Namespace) -> int:
     from geovario.inference.evaluate import evaluate
     from geovario.inference.predictor import Predictor
 
+    progress = not (args.json or args.quiet)
     predictor = Predictor(args.run, device=args.device, gallery=args.gallery,
-                          backbone=args.backbone, progress=not args.json)
+                          backbone=args.backbone, progress=progress)
     folder = predictor.run.own_folder or Path()  # the Hub cache and the package are not ours
     out = args.predictions or folder / f"predictions-{args.store.resolve().name}.csv"
     metrics = evaluate(predictor, args.store, refine=args.refine, predictions_csv=out,
-                       progress=not args.json)
+                       progress=progress)
     print(to_json(metrics) if args.json else format_table(metrics))
     return 0

@@ -9,7 +9,7 @@ import shlex
 import sys
 from pathlib import Path
 
-from geovario.commands.options import add_device, add_quiet
+from geovario.commands.options import add_device, add_quiet, add_split
 from geovario.data.datasets import list_datasets, load_dataset
 from geovario.distributed import cleanup, detect_env, init_distributed
 from geovario.errors import GeovarioError
@@ -92,7 +92,7 @@ def register(parser: argparse.ArgumentParser) -> None:
                         "written by `geovario bluemarble build`)")
     parser.add_argument("--root", type=Path, required=True,
                         help="dataset folder (OSV-5M layout, or the image folder for csv)")
-    parser.add_argument("--split", default="train", help="train or test (osv5m, bluemarble)")
+    add_split(parser, "which part of an osv5m or bluemarble dataset")
     parser.add_argument("--csv", type=Path, help="metadata CSV (csv dataset): path or id, "
                         "latitude, longitude, optional labels")
     parser.add_argument("--labels", help="comma-separated label columns to copy (default: "

@@ -11,7 +11,7 @@ def register(parser: argparse.ArgumentParser) -> None:
         "evaluation.json if present) and a generated model card to a model repository on "
         "the Hugging Face Hub; anyone then uses it as hf:OWNER/NAME wherever a run "
         "directory goes. Log in first with `hf auth login` (or set HF_TOKEN).")
-    parser.add_argument("run_dir", type=Path, help="a trained run directory")
+    parser.add_argument("run", metavar="RUN", type=Path, help="a trained run folder")
     parser.add_argument("repo_id", metavar="OWNER/NAME",
                         help="model repository on the Hub, created if missing")
     parser.add_argument("--private", action="store_true",
@@ -38,7 +38,7 @@ def run(args: argparse.Namespace) -> int:
     datasets = tuple(args.dataset or ())
     ref = f"hf:{args.repo_id}" + (f"@{args.revision}" if args.revision else "")
     if args.dry_run:
-        files = run_files(args.run_dir, args.repo_id, revision=args.revision,
+        files = run_files(args.run, args.repo_id, revision=args.revision,
                           datasets=datasets)
         print(f"push: would upload {len(files)} files to {ref} (--dry-run: nothing sent)")
         width = max(map(len, files))
@@ -47,9 +47,9 @@ def run(args: argparse.Namespace) -> int:
             source = f"  {content}" if isinstance(content, Path) else "  (generated)"
             print(f"  {name:<{width}}  {human_size(size):>9}{source}")
         return 0
-    commit = push_run(args.run_dir, args.repo_id, private=args.private, revision=args.revision,
+    commit = push_run(args.run, args.repo_id, private=args.private, revision=args.revision,
                       commit_message=args.commit_message, datasets=datasets)
-    print(f"push: {args.run_dir} -> {commit.commit_url}\n"
+    print(f"push: {args.run} -> {commit.commit_url}\n"
           f"push: load it with `geovario predict {ref} IMAGE...` or Predictor({ref!r})")
     return 0
 

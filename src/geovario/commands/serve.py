@@ -3,7 +3,7 @@
 import argparse
 import sys
 
-from geovario.commands.options import add_device
+from geovario.commands.options import add_device, add_quiet
 from geovario.commands.run_options import add_backbone_override, add_gallery, add_run
 from geovario.errors import GeovarioError
 
@@ -26,6 +26,7 @@ def register(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--max-upload-mb", type=float, default=10.0,
                         help="largest accepted photo; larger uploads get 413")
     add_device(parser, "the backbone and the model")
+    add_quiet(parser)
     parser.set_defaults(func=run)
 
 
@@ -47,7 +48,7 @@ def run(args: argparse.Namespace) -> int:
     sock = listen(args.host, args.port)
     try:
         predictor = Predictor(args.run, device=args.device, gallery=args.gallery,
-                              backbone=args.backbone)
+                              backbone=args.backbone, progress=not args.quiet)
         app = create_app(predictor, top_k=args.top_k,
                          max_upload_bytes=int(args.max_upload_mb * 2**20))
         host, port = sock.getsockname()[:2]

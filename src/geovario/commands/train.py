@@ -6,6 +6,7 @@ import sys
 from dataclasses import fields
 from pathlib import Path
 
+from geovario.commands.options import add_device, add_folder, add_quiet, required_folder
 from geovario.errors import GeovarioError
 from geovario.losses import BUILT_IN_LOSSES
 from geovario.losses.options import LOSS_OPTIONS, option_flag, parse_loss_options
@@ -42,17 +43,20 @@ def register(parser: argparse.ArgumentParser) -> None:
     parser.description = (
         "Train the image head and location encoder on cached backbone features. "
         "Defaults are GeoCLIP's. Run under `torchrun --nproc_per_node N` for several GPUs.")
-    parser.add_argument("--out", type=Path, required=True, help="run directory")
+    add_folder(parser, "RUN", "run folder: where training writes the model, or the run "
+               "--resume continues")
     parser.add_argument("--resume", action="store_true",
-                        help="continue the run in --out from its last checkpoint with the "
+                        help="continue the run in RUN from its last checkpoint with the "
                         "settings it was started with (--epochs N extends it to N epochs, "
                         "--device moves it; other settings are refused)")
     parser.add_argument("--store", type=Path, help="training feature store")
     parser.add_argument("--tensorboard", choices=list(TENSORBOARD_MODES), default="auto",
-                        help="also draw metrics.jsonl as TensorBoard logs in RUN_DIR/tensorboard "
-                        "(`tensorboard --logdir RUN_DIR`); auto: when the tensorboard package "
+                        help="also draw metrics.jsonl as TensorBoard logs in RUN/tensorboard "
+                        "(`tensorboard --logdir RUN`); auto: when the tensorboard package "
                         "is installed (default: auto)")
     add_training_arguments(parser)
+    add_device(parser, "training", unset=f"{DEFAULTS.device}; with --resume, the run's own")
+    SETTINGS["device"] = DEFAULTS.device
     _setting(parser, "--loss", DEFAULTS.loss, "contrastive loss, by its registered name "
              f"(built in: {', '.join(BUILT_IN_LOSSES)})")
     parser.add_argument("--loss-option", action="append", default=[], metavar="KEY=VALUE",
@@ -61,7 +65,7 @@ def register(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("the run's variogram (a loss that uses one)")
     group.add_argument("--variogram", type=Path, default=None,
                        help="variogram JSON of the training features (default: fitted on a "
-                       "sample of the store into RUN_DIR/variogram.json)")
+                       "sample of the store into RUN/variogram.json)")
     _setting(group, "--refit-every", 0, "refit the variogram on the image head's embeddings "
              "every N steps (the loss then compares head embeddings); 0: never", type=int,
              metavar="N")
@@ -95,7 +99,7 @@ def _dest(option) -> str:
 
 
 def add_training_arguments(parser: argparse.ArgumentParser) -> None:
-    """Options shared by ``train`` and ``ablate``: optimisation, queue, noise, model."""
+    """Options shared by ``train`` and ``ablate``: optimisation, queue, noise, model, --quiet."""
     _setting(parser, "--epochs", DEFAULTS.epochs, "training epochs", type=int)
     _setting(parser, "--batch-size", DEFAULTS.batch_size, "batch size per process (per "
              "device); under torchrun the global batch is this × the number of processes",
@@ -120,15 +124,15 @@ def add_training_arguments(parser: argparse.ArgumentParser) -> None:
              "encoder only, image head random and logit scale log(1/0.07) (the paper's "
              "set-up); geoclip: every published part whose shape fits (location encoder, "
              "768-d image head, trained logit scale); scratch: all random", choices=INITS)
-    _setting(parser, "--device", DEFAULTS.device, "auto, cpu, cuda or cuda:N")
-    _setting(parser, "--amp", DEFAULTS.amp, "bfloat16 autocast of the forward pass: auto (on "
-             "CUDA only), bf16 (on any device) or off; Fourier features always run in "
+    _setting(parser, "--amp", DEFAULTS.amp, "bfloat16 autocast of the forward pass: auto (where "
+             "the hardware multiplies bfloat16 natively: CUDA, CPUs with AVX512-BF16 or AMX), "
+             "bf16 (on any device) or off; Fourier features always run in "
              "float32", choices=AMP_MODES)
     _setting(parser, "--checkpoint-every", DEFAULTS.checkpoint_every, "steps between "
              "checkpoints", type=int)
     _setting(parser, "--log-every", DEFAULTS.log_every, "steps between metrics.jsonl lines",
              type=int)
-    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_quiet(parser)
 
 
 def configs_from_args(args: argparse.Namespace,
@@ -236,7 +240,8 @@ def run(args: argparse.Namespace) -> int:
     from geovario import distributed
     from geovario.train.interrupt import TrainingInterrupted
 
-    resume = f"geovario train --out {shlex.quote(str(args.out))} --resume"
+    args.run = required_folder(args.run, "RUN")
+    resume = f"geovario train {shlex.quote(str(args.run))} --resume"
     try:
         return _train(args, resume)
     except TrainingInterrupted as stop:
@@ -247,7 +252,7 @@ def run(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:  # before training began, or a second Ctrl-C
         if distributed.rank() == 0:
             again = (f"go on from the last checkpoint with: {resume}"
-                     if (args.out / CONFIG_NAME).is_file()
+                     if (args.run / CONFIG_NAME).is_file()
                      else "nothing was saved yet; run the same command again")
             print(f"train: interrupted; {again}", file=sys.stderr)
         return 130
@@ -265,19 +270,19 @@ def _train(args: argparse.Namespace, resume: str) -> int:
     if args.resume:
         refused = refused_on_resume(args)
         if refused:
-            raise GeovarioError(f"--resume keeps the settings in {args.out}/config.json; "
+            raise GeovarioError(f"--resume keeps the settings in {args.run}/config.json; "
                                 f"{', '.join(refused)} would change them (only --epochs "
-                                "extends a run; start another --out to change more)")
-        done, planned = trained_epochs(args.out), read_run_config(args.out)[1].epochs
+                                "extends a run; start another RUN to change more)")
+        done, planned = trained_epochs(args.run), read_run_config(args.run)[1].epochs
         if done >= (args.epochs or planned):
-            print(f"{args.out} has finished all {done} epochs; add --epochs N (more than "
+            print(f"{args.run} has finished all {done} epochs; add --epochs N (more than "
                   f"{done}) to train further")
             return 0
-        train(args.out, resume=True, epochs=args.epochs, device=args.device, **options)
+        train(args.run, resume=True, epochs=args.epochs, device=args.device, **options)
     else:
         model, config = configs_from_args(args, args.store)
-        train(args.out, model, config, **options)
+        train(args.run, model, config, **options)
     if distributed.rank() == 0:
-        print(f"train: done; the model is in {args.out / WEIGHTS_NAME}; evaluate it with: "
-              f"geovario evaluate {shlex.quote(str(args.out))} --store TEST_STORE")
+        print(f"train: done; the model is in {args.run / WEIGHTS_NAME}; evaluate it with: "
+              f"geovario evaluate {shlex.quote(str(args.run))} --store TEST_STORE")
     return 0

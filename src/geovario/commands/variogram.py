@@ -7,18 +7,18 @@ from pathlib import Path
 
 import numpy as np
 
-from geovario.commands.options import add_device, add_quiet
+from geovario.commands.options import add_deprecated, add_device, add_quiet
 from geovario.errors import GeovarioError
 from geovario.metrics.io import read_coord_csv
 from geovario.variogram import (
-    MODELS,
+    FAMILIES,
     WEIGHTINGS,
     FittedVariogram,
     empirical_variogram,
     fit_variogram,
 )
 from geovario.variogram.bins import DEFAULT_MIN_KM, DEFAULT_PER_DECADE, standard_bins
-from geovario.variogram.models import nested_model_names, single_model_names
+from geovario.variogram.models import nested_family_names, single_family_names
 from geovario.variogram.pair_ops import choose_backend
 from geovario.variogram.structures import SLOPE_PER_RADIAN
 
@@ -32,9 +32,9 @@ def register(parser: argparse.ArgumentParser) -> None:
     """Add the ``variogram`` command."""
     parser.description = (
         "Empirical semivariogram of pair dissimilarity against great-circle "
-        "distance, and a fitted model (nugget, structures with partial sill and practical "
+        "distance, and a fitted curve (nugget, structures with partial sill and practical "
         "range in km). By default the bins are log-spaced from 1 km to the largest distance "
-        "and the best single or nested model is chosen by Akaike's criterion.")
+        "and the best single or nested variogram family is chosen by Akaike's criterion.")
     parser.add_argument("features", nargs="?", type=Path,
                         help="FEATURES.npy: an (N, D) or (N,) array")
     parser.add_argument("coords", nargs="?", type=Path,
@@ -56,11 +56,15 @@ def register(parser: argparse.ArgumentParser) -> None:
                         "distance of a 2,000-point sample (half of it with --bins)")
     parser.add_argument("--log-bins", action="store_true",
                         help="with --bins: log-spaced from MAX_KM / 1000")
-    parser.add_argument("--model", choices=(*MODELS, "auto"), default="auto", metavar="MODEL",
-                        help=f"{', '.join(single_model_names())}; a nested short+long pair of "
-                        f"{', '.join(sorted({m.split('+')[0] for m in nested_model_names()}))} "
+    families = (*FAMILIES, "auto")
+    parser.add_argument("--family", choices=families, default="auto", metavar="FAMILY",
+                        help=f"variogram family: {', '.join(single_family_names())}; a nested "
+                        "short+long pair of "
+                        f"{', '.join(sorted({m.split('+')[0] for m in nested_family_names()}))} "
                         "(e.g. exponential+exponential); or auto: every one of them, the best "
                         "by Akaike's criterion")
+    add_deprecated(parser, "--model", new="--family", dest="family", unset="auto",
+                   choices=families, metavar="FAMILY")
     parser.add_argument("--weighting", choices=WEIGHTINGS, default="balanced",
                         help="bin weights: balanced = N/(1 + N/2000), pairs = N, cressie = "
                         "N/gamma^2, equal")
@@ -122,7 +126,7 @@ def run(args: argparse.Namespace) -> int:
         estimator=args.estimator, pairs=pairs, seed=args.seed,
         device=pass_device(args.device, len(coords), pairs), chunk_size=args.chunk_size,
         progress=not (args.json or args.quiet))
-    fitted = fit_variogram(empirical, model=args.model, weighting=args.weighting,
+    fitted = fit_variogram(empirical, model=args.family, weighting=args.weighting,
                            min_pairs=args.min_pairs, fit_nugget=not args.no_nugget)
     if args.out is not None:
         fitted.save(args.out)
@@ -154,7 +158,7 @@ def format_fit(fitted: FittedVariogram) -> str:
     """A readable summary: parameters, structures, ranges, γ at the report distances, bins."""
     shape = "-" if fitted.shape is None else f"{fitted.shape:.4g}"
     lines = [
-        f"model         {fitted.model}  ({fitted.dissimilarity} dissimilarity, "
+        f"family        {fitted.model}  ({fitted.dissimilarity} dissimilarity, "
         f"{fitted.estimator}, {fitted.fit.weighting} weights)",
         f"nugget        {fitted.nugget:.6g}",
         f"partial sill  {fitted.partial_sill:.6g}",

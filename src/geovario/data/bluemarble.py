@@ -70,6 +70,7 @@ from PIL import Image
 
 from geovario.data.equirect import EquirectangularImage
 from geovario.data.places import jitter, load_places, place_labels, split_places
+from geovario.data.splits import LAYOUTS
 from geovario.errors import GeovarioError
 from geovario.fileio import atomic_write, packaged_file, write_bytes_atomic
 from geovario.geo import EARTH_RADIUS_KM
@@ -85,7 +86,7 @@ COLUMNS = ("id", "latitude", "longitude", "country", "region", "sub-region", "ci
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)
 SAMPLES_PER_CHUNK = 1 << 20  # output pixels sampled at once: about 100 MB of float32 work
 MAX_PATCH_KM = 5000.0
-SPLITS = ("blocked", "interleaved")
+SPLITS = LAYOUTS  # BuildConfig.split takes a layout (the library name, kept)
 BLOCKED_TEST_REGIONS = 32
 INTERLEAVED_SEPARATION_KM = 25.0
 

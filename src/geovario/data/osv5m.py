@@ -27,11 +27,11 @@ from huggingface_hub.errors import HfHubHTTPError
 from geovario.csvtable import read_geo_csv
 from geovario.data.images import CorruptImageError
 from geovario.data.samples import MissingImageError, SampleTable, table_from_frame
+from geovario.data.splits import SPLITS
 from geovario.errors import GeovarioError, input_error
 from geovario.hub.refs import HUB_ERRORS
 
 REPO_ID = "osv5m/osv5m"
-SPLITS = ("train", "test")
 _MEMBER = re.compile(r"(?:^|/)([^/]+)\.jpg$", re.IGNORECASE)
 _SHARD = re.compile(r"^images/(train|test)/(\d+)\.zip$")
 _FETCH_ERRORS = (*HUB_ERRORS, HfHubHTTPError)

@@ -79,12 +79,13 @@ class Stopwatch:
         write_json_atomic(self.path, self.timings)
 
 
-def run_demo(out: str | Path = "demo-out", *, quick: bool = False, split: str = "interleaved",
-             device: str = "cpu", workers: int = 2, progress: bool = True) -> DemoResult:
+def run_demo(out: str | Path = "demo-out", *, quick: bool = False, layout: str = "interleaved",
+             amp: str = "auto", device: str = "cpu", workers: int = 2,
+             progress: bool = True) -> DemoResult:
     """Run (or finish, or just re-report) the demo in ``out``; returns what the report shows."""
     from geovario.demo.report import write_report
 
-    settings = replace(QUICK if quick else FULL, split=split)
+    settings = replace(QUICK if quick else FULL, layout=layout, amp=amp)
     out = Path(out)
     clock = Stopwatch(out / "timings.json", progress)
     data = clock.run("build the Blue Marble benchmark",
@@ -102,7 +103,8 @@ def run_demo(out: str | Path = "demo-out", *, quick: bool = False, split: str = 
     base = TrainConfig(train_store=str(stores["train"]), epochs=settings.epochs,
                        batch_size=settings.batch_size, queue_size=settings.queue_size,
                        lr=settings.lr,
-                       seed=settings.seed, device=device, checkpoint_every=50)
+                       seed=settings.seed, device=device, checkpoint_every=50,
+                       amp=settings.amp)
     metrics, examples = {}, {}
     for name, (loss, options) in RUNS.items():
         config = replace(base, loss=loss, loss_options=options,
@@ -131,7 +133,8 @@ def run_demo(out: str | Path = "demo-out", *, quick: bool = False, split: str = 
 def _predictor(run_dir: Path, settings: DemoSettings, device: str, progress: bool):
     from geovario.inference.predictor import Predictor
 
-    return Predictor(run_dir, gallery=settings.gallery, device=device, progress=progress)
+    return Predictor(run_dir, gallery=settings.gallery, device=device, progress=progress,
+                     gallery_amp=settings.amp)
 
 
 def build_data(out: Path, settings: DemoSettings, progress: bool) -> Path:
@@ -139,7 +142,7 @@ def build_data(out: Path, settings: DemoSettings, progress: bool) -> Path:
     from geovario.data.bluemarble import BuildConfig, build_bluemarble
 
     config = BuildConfig(train=settings.train_images, test=settings.test_images,
-                         pixels=settings.pixels, seed=settings.seed, split=settings.split)
+                         pixels=settings.pixels, seed=settings.seed, split=settings.layout)
     return build_bluemarble(out / "bluemarble", config, progress=progress).out
 
 

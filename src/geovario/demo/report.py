@@ -72,7 +72,7 @@ def verdict(paired: dict[str, dict]) -> str:
 
 
 def baseline_table(out: Path) -> tuple[list[str], list[list[str]]]:
-    """Reference predictors on the same split: a random training location and 1-NN."""
+    """Reference predictors on the same test set: a random training location and 1-NN."""
     from geovario.metrics import distance_metrics
     from geovario.store import open_store
 
@@ -95,13 +95,13 @@ def baseline_table(out: Path) -> tuple[list[str], list[list[str]]]:
     return ["reference", *keys], rows
 
 
-SPLIT_NOTES = {
+LAYOUT_NOTES = {
     "interleaved": "Test places are other towns all over the world, at least 25 km from "
-                   "every training place (an OSV-5M-like split), so the 25 and 200 km "
+                   "every training place (an OSV-5M-like layout), so the 25 and 200 km "
                    "accuracies are measurable; within 1 km only a gallery point that happens "
                    "to lie next to a test place can score.",
     "blocked": "Every test place lies hundreds of km from every training place (a "
-               "spatially blocked split), so accuracy within 1, 25 and 200 km is out of "
+               "spatially blocked layout), so accuracy within 1, 25 and 200 km is out of "
                "reach by construction.",
 }
 
@@ -139,7 +139,7 @@ def write_report(result, data: Path) -> dict[str, Path]:
     doc.paragraph(
         "Offline run on the Blue Marble benchmark: satellite true-colour patches (NASA Blue "
         "Marble Next Generation, ~7.4 km per source pixel) around GeoNames places, "
-        f"{result.settings.split} split. It is not street view: numbers here say nothing "
+        f"{result.settings.layout} layout. It is not street view: numbers here say nothing "
         "about OSV-5M; they show every stage of the method working end to end.")
     doc.heading("Settings")
     doc.pre(json.dumps({"demo": vars(result.settings), "train_config":
@@ -147,7 +147,7 @@ def write_report(result, data: Path) -> dict[str, Path]:
     v = result.variogram
     doc.heading("Semivariogram of the training features")
     gamma = v.gamma_at_km()
-    doc.table(["model", "nugget", "structures: partial sill, range (shape)", "sill",
+    doc.table(["family", "nugget", "structures: family partial sill, range (shape)", "sill",
                "practical range", "slope range", "γ at 1 / 25 / 200 km"],
               [[v.model, f"{v.nugget:.4f}",
                 "; ".join(f"{s.model} {s.partial_sill:.4f}, {s.range_km:,.0f} km"
@@ -156,7 +156,7 @@ def write_report(result, data: Path) -> dict[str, Path]:
                 f"{v.sill:.4f}", f"{v.range_km:,.0f} km", f"{v.slope_range_km():,.0f} km",
                 " / ".join(f"{gamma[k]:.4f}" for k in ("1", "25", "200"))]])
     doc.image(out / "variogram.png", "Cosine dissimilarity of EfficientNet-Lite0 features "
-              "against distance, the fitted model, nugget, sill and range")
+              "against distance, the fitted curve, nugget, sill and range")
     doc.heading("Metrics on the test split (published 100K GeoCLIP gallery)")
     units = resolve_units(out / "features" / "test", "auto", data / "test.csv")
     paired = compare_runs([out / "runs" / "infonce"], [out / "runs" / "semivariogram"],
@@ -165,12 +165,12 @@ def write_report(result, data: Path) -> dict[str, Path]:
     doc.paragraph("Differences are semivariogram − InfoNCE, trained with the same seed and "
                   "batches and scored on the same images; the interval is a 95 % paired "
                   "bootstrap over the test set's independent units (its regions on the "
-                  "blocked split, its places on the interleaved one), * where it excludes "
+                  "blocked layout, its places on the interleaved one), * where it excludes "
                   "zero. " + verdict(paired))
     doc.paragraph(
         "For scale, two predictors that learn no geography: a random training location, "
         "and the location of the training image nearest in feature space (1-NN). "
-        + SPLIT_NOTES[result.settings.split])
+        + LAYOUT_NOTES[result.settings.layout])
     doc.table(*baseline_table(out))
     doc.image(error_cdf(predictions, figures / "error_cdf.png"),
               "Cumulative distribution of the error, both models")

@@ -1,4 +1,4 @@
-"""The demo's model stages (train, embed the gallery, evaluate) and its table of stages.
+"""The demo's run stages (train, embed the gallery, evaluate) and its table of stages.
 
 Training, the gallery and the evaluation are separate stages so the demo's log says
 where its time goes; each also keeps its output in the run folder, so a rerun reuses it.

@@ -32,6 +32,7 @@ from geovario.inference.images import (
     prepare_image,
 )
 from geovario.inference.runs import load_run
+from geovario.precision import use_bf16
 
 
 @dataclass(frozen=True)
@@ -57,10 +58,14 @@ class Predictor:
         cache: keep the embedded gallery on disk (in the run folder, or under
             ``~/.cache/geovario`` for Hub and built-in runs).
         progress: show a progress bar while the gallery is embedded.
+        gallery_amp: ``off`` (float32, the default: evaluation is exact), ``bf16``, or
+            ``auto`` (bfloat16 where the hardware multiplies it natively): the gallery
+            embedded 3-4x faster, near-tied neighbours a few km apart may swap.
     """
 
     def __init__(self, run: str | Path, device: str = "auto", gallery: str = "geoclip", *,
-                 backbone: str | None = None, cache: bool = True, progress: bool = True):
+                 backbone: str | None = None, cache: bool = True, progress: bool = True,
+                 gallery_amp: str = "off"):
         keep_freed_memory()  # gallery and query batches reuse memory instead of faulting it in
         self.run = load_run(run, cache)
         self.model_config = self.run.config
@@ -70,6 +75,7 @@ class Predictor:
         self.scale = float(self.model.logit_scale.exp())
         self.backbone_override = backbone
         self.progress = progress
+        self.gallery_bf16 = use_bf16(gallery_amp, self.device.type)
         self._backbone = None
 
     @property
@@ -81,7 +87,8 @@ class Predictor:
     def gallery_embeddings(self) -> torch.Tensor:
         """Unit embeddings of every gallery location, computed (or read from cache) once."""
         return cached_gallery_embeddings(self.model, self.gallery, self.run.gallery_cache,
-                                         self.device, self.progress).to(self.device)
+                                         self.device, self.progress,
+                                         self.gallery_bf16).to(self.device)
 
     def preload(self) -> None:
         """Load the backbone and embed the gallery now rather than at the first photo.

@@ -4,8 +4,7 @@ import warnings
 from dataclasses import asdict, dataclass, field, fields
 
 from geovario.errors import GeovarioError
-
-AMP_MODES = ("auto", "bf16", "off")
+from geovario.precision import AMP_MODES, use_bf16
 
 
 @dataclass(frozen=True)
@@ -73,7 +72,7 @@ class TrainConfig:
 
     def autocast_enabled(self, device_type: str) -> bool:
         """Whether the model's forward pass runs under bfloat16 autocast on this device."""
-        return self.amp == "bf16" or (self.amp == "auto" and device_type == "cuda")
+        return use_bf16(self.amp, device_type)
 
     def lr_at_epoch(self, epoch: int) -> float:
         """Learning rate of a (0-based) epoch: lr · decay^epoch."""

@@ -9,10 +9,10 @@
 from geovario.variogram.bins import default_bin_edges, make_bin_edges, standard_bins
 from geovario.variogram.blending import blend
 from geovario.variogram.empirical import EmpiricalVariogram, empirical_variogram
-from geovario.variogram.fit import WEIGHTINGS, ModelFit, auto_models, fit_model, fit_variogram
+from geovario.variogram.fit import WEIGHTINGS, ModelFit, auto_families, fit_model, fit_variogram
 from geovario.variogram.fitted import FitRecord, FittedVariogram
 from geovario.variogram.models import (
-    MODELS,
+    FAMILIES,
     NestedModel,
     VariogramModel,
     get_model,
@@ -22,7 +22,7 @@ from geovario.variogram.models import (
 from geovario.variogram.structures import Structure
 
 __all__ = [
-    "MODELS",
+    "FAMILIES",
     "WEIGHTINGS",
     "EmpiricalVariogram",
     "FitRecord",
@@ -31,7 +31,7 @@ __all__ = [
     "NestedModel",
     "Structure",
     "VariogramModel",
-    "auto_models",
+    "auto_families",
     "blend",
     "default_bin_edges",
     "empirical_variogram",

@@ -13,7 +13,7 @@ import numpy as np
 
 from geovario.variogram.fitted import FitRecord, FittedVariogram
 from geovario.variogram.least_squares import fit_model
-from geovario.variogram.models import MODELS
+from geovario.variogram.models import FAMILIES
 from geovario.variogram.structures import HALF_CIRCUMFERENCE_KM
 
 #: Lags of the blending grid (log-spaced).
@@ -36,7 +36,7 @@ def blend(old: FittedVariogram, new: FittedVariogram, smoothing: float) -> Fitte
     high = new.max_lag_km or old.max_lag_km or HALF_CIRCUMFERENCE_KM
     h = np.geomspace(low, max(high, 10 * low), BLEND_GRID)
     target = (1 - smoothing) * old.gamma(h) + smoothing * new.gamma(h)
-    fits = [fit_model(h, target, model=name) for name in MODELS.names()]
+    fits = [fit_model(h, target, model=name) for name in FAMILIES.names()]
     best = min(fits, key=lambda fit: fit.rss)
     return replace(new, nugget=best.nugget, structures=best.structures,
                    fit=FitRecord(weighting=new.fit.weighting,

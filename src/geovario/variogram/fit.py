@@ -30,19 +30,19 @@ from geovario.variogram.criterion import CRITERION, PARSIMONY_DELTA, SELECTION, 
 from geovario.variogram.empirical import EmpiricalVariogram
 from geovario.variogram.fitted import FitRecord, FittedVariogram
 from geovario.variogram.least_squares import RANGE_GRID, SHAPE_GRID, ModelFit, fit_model
-from geovario.variogram.models import MODELS, get_model
+from geovario.variogram.models import FAMILIES, get_model
 from geovario.variogram.structures import nested_gamma
 
 __all__ = ["CRITERION", "PARSIMONY_DELTA", "RANGE_GRID", "SATURATION_PAIRS", "SELECTION",
-           "SHAPE_GRID", "WEIGHTINGS", "ModelFit", "aicc", "auto_models", "bin_weights",
+           "SHAPE_GRID", "WEIGHTINGS", "ModelFit", "aicc", "auto_families", "bin_weights",
            "fit_model", "fit_variogram", "select"]
 
 WEIGHTINGS = ("balanced", "pairs", "cressie", "equal")
 #: N_sat of the ``balanced`` weighting: pairs at which a bin's weight is half its cap.
 SATURATION_PAIRS = 2000.0
-def auto_models() -> tuple[str, ...]:
-    """The candidates of ``model="auto"``: every registered model, single and nested."""
-    return tuple(MODELS)
+def auto_families() -> tuple[str, ...]:
+    """The candidates of ``model="auto"``: every registered family, single and nested."""
+    return tuple(FAMILIES)
 
 
 def bin_weights(pairs, weighting: str) -> np.ndarray:
@@ -87,7 +87,7 @@ def fit_variogram(empirical: EmpiricalVariogram, *, model: str = "auto",
     if weighting not in WEIGHTINGS:
         raise GeovarioError(f"fit: unknown weighting {weighting!r} "
                             f"(choose from {', '.join(WEIGHTINGS)})")
-    names = auto_models() if model == "auto" else (get_model(model).name,)
+    names = auto_families() if model == "auto" else (get_model(model).name,)
     keep = (empirical.pairs >= max(min_pairs, 1)) & np.isfinite(empirical.gamma)
     if keep.sum() < 3:
         raise GeovarioError(f"fit: only {int(keep.sum())} bins hold at least {min_pairs} pairs; "

@@ -18,8 +18,9 @@ For the spherical model, which reaches its sill exactly, r is that finite range.
 Nested models, "a+b": γ(h) = n + s₁(1 − ρ_a(h/r₁)) + s₂(1 − ρ_b(h/r₂)) with r₁ < r₂, a
 short-range structure a plus a long-range structure b. Every ordered pair of the
 shape-free models above is registered (``exponential+exponential``,
-``spherical+gaussian``, …), so the registry is the one list of models that fits,
-``model="auto"`` and the command line choose from.
+``spherical+gaussian``, …). Each registered name is a *variogram family* (the network is
+"the model" everywhere else in geovario): :data:`FAMILIES` is the one list that fits,
+``model="auto"`` and ``geovario variogram --family`` choose from.
 
 A subclass defines only ``correlation``; fitting and evaluation live elsewhere.
 ``correlation`` gets the array namespace of its input (numpy or torch, see
@@ -99,34 +100,34 @@ class NestedModel:
         return out
 
 
-#: Single and nested models by name, in registration order.
-MODELS: Registry[VariogramModel | NestedModel] = Registry("variogram model")
+#: Variogram families, single and nested, by name, in registration order.
+FAMILIES: Registry[VariogramModel | NestedModel] = Registry("variogram family")
 
 
 def register_model(cls: type[VariogramModel]) -> type[VariogramModel]:
     """Class decorator: add a model to the registry under its ``name``."""
-    MODELS.register(cls.name)(cls())
+    FAMILIES.register(cls.name)(cls())
     return cls
 
 
 def register_nested(*names: str) -> NestedModel:
     """Register the sum of registered single models, short range first ("a+b")."""
     nested = NestedModel(*(single_model(name) for name in names))
-    return MODELS.register(nested.name)(nested)
+    return FAMILIES.register(nested.name)(nested)
 
 
-def list_models() -> list[str]:
-    """Every model name ``fit_variogram`` accepts (besides ``auto``), single and nested."""
-    return MODELS.names()
+def list_families() -> list[str]:
+    """Every family ``fit_variogram`` accepts (besides ``auto``), single and nested."""
+    return FAMILIES.names()
 
 
 def get_model(name: str) -> VariogramModel | NestedModel:
     """Look a model (single or nested) up by name.
 
     Raises:
-        GeovarioError: "unknown variogram model 'X' (choose from ...)".
+        GeovarioError: "unknown variogram family 'X' (choose from ...)".
     """
-    return MODELS[name]
+    return FAMILIES[name]
 
 
 def single_model(name: str) -> VariogramModel:
@@ -137,19 +138,19 @@ def single_model(name: str) -> VariogramModel:
     """
     model = get_model(name)
     if isinstance(model, NestedModel):
-        raise GeovarioError(f"variogram: {name!r} is a nested model; a structure needs one of "
-                            f"{', '.join(single_model_names())}")
+        raise GeovarioError(f"variogram: {name!r} is a nested family; a structure needs one of "
+                            f"{', '.join(single_family_names())}")
     return model
 
 
-def single_model_names() -> tuple[str, ...]:
-    """Names of the registered single-structure models."""
-    return tuple(name for name, m in MODELS.items() if not isinstance(m, NestedModel))
+def single_family_names() -> tuple[str, ...]:
+    """Names of the single-structure families."""
+    return tuple(name for name, m in FAMILIES.items() if not isinstance(m, NestedModel))
 
 
-def nested_model_names() -> tuple[str, ...]:
-    """Names of the registered nested models."""
-    return tuple(name for name, m in MODELS.items() if isinstance(m, NestedModel))
+def nested_family_names() -> tuple[str, ...]:
+    """Names of the nested families."""
+    return tuple(name for name, m in FAMILIES.items() if isinstance(m, NestedModel))
 
 
 @register_model
@@ -247,7 +248,7 @@ class Matern(VariogramModel):
 
 def _register_nested_pairs() -> None:
     """Nested candidates: every ordered pair (short, long) of the shape-free single models."""
-    shape_free = [name for name in single_model_names() if not MODELS[name].has_shape]
+    shape_free = [name for name in single_family_names() if not FAMILIES[name].has_shape]
     for short in shape_free:
         for long in shape_free:
             register_nested(short, long)

@@ -19,9 +19,9 @@ from geovario.inference.gallery.sources import Gallery
 from geovario.progress import progress_bar
 
 
-def cache_key(location_encoder: torch.nn.Module, gallery: Gallery) -> str:
-    """Hash of the encoder's weights and the gallery's coordinates (hex, 16 chars)."""
-    digest = hashlib.sha256()
+def cache_key(location_encoder: torch.nn.Module, gallery: Gallery, bf16: bool = False) -> str:
+    """Hash of the encoder's weights, the gallery's coordinates and the precision (16 hex)."""
+    digest = hashlib.sha256(b"bf16" if bf16 else b"")
     for name, tensor in sorted(location_encoder.state_dict().items()):
         digest.update(name.encode())
         digest.update(tensor.detach().cpu().contiguous().numpy().tobytes())
@@ -36,15 +36,21 @@ def _checksum(tensor: torch.Tensor) -> str:
 
 @torch.no_grad()
 def encode_gallery(model, gallery: Gallery, device: torch.device, batch_size: int = 8192,
-                   progress: bool = False) -> torch.Tensor:
-    """Unit location embeddings of every gallery point, (G, E) float32 on the CPU."""
+                   progress: bool = False, bf16: bool = False) -> torch.Tensor:
+    """Unit location embeddings of every gallery point, (G, E) float32 on the CPU.
+
+    With ``bf16`` the MLPs run under bfloat16 autocast (the Fourier features stay float32):
+    3-4x faster where the hardware has it, embeddings within a cosine of 1e-4 of float32's,
+    which can swap the order of near-tied neighbours a few km apart.
+    """
     coords = torch.from_numpy(gallery.coords.astype(np.float32))
     out = None  # filled batch by batch: no list of parts and concatenated copy of them
     with progress_bar(total=len(coords), enabled=progress, desc="gallery", unit="place",
                       unit_scale=True) as bar:
         for first in range(0, len(coords), batch_size):
             batch = coords[first:first + batch_size]
-            part = model.encode_locations(batch.to(device)).float().cpu()
+            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
+                part = model.encode_locations(batch.to(device)).float().cpu()
             if out is None:
                 out = torch.empty(len(coords), part.shape[1])
             out[first:first + len(part)] = part
@@ -53,7 +59,8 @@ def encode_gallery(model, gallery: Gallery, device: torch.device, batch_size: in
 
 
 def cached_gallery_embeddings(model, gallery: Gallery, cache_dir: Path | None,
-                              device: torch.device, progress: bool = False) -> torch.Tensor:
+                              device: torch.device, progress: bool = False,
+                              bf16: bool = False) -> torch.Tensor:
     """Embeddings from ``cache_dir`` when a valid file exists; otherwise computed and saved.
 
     With ``progress``, a first encoding says so in one line and shows a progress bar (the
@@ -63,8 +70,8 @@ def cached_gallery_embeddings(model, gallery: Gallery, cache_dir: Path | None,
         if progress:
             print(f"gallery: encoding the {len(gallery):,}-place gallery {gallery.name} "
                   "(not cached)", file=sys.stderr)
-        return encode_gallery(model, gallery, device, progress=progress)
-    key = cache_key(model.location_encoder, gallery)
+        return encode_gallery(model, gallery, device, progress=progress, bf16=bf16)
+    key = cache_key(model.location_encoder, gallery, bf16)
     path = Path(cache_dir) / f"gallery-{key}.safetensors"
     if path.exists():
         try:
@@ -79,7 +86,7 @@ def cached_gallery_embeddings(model, gallery: Gallery, cache_dir: Path | None,
     if progress:
         print(f"gallery: encoding the {len(gallery):,}-place gallery {gallery.name} once, "
               f"cached in {cache_dir}", file=sys.stderr)
-    embeddings = encode_gallery(model, gallery, device, progress=progress)
+    embeddings = encode_gallery(model, gallery, device, progress=progress, bf16=bf16)
     save_tensors_atomic({"embeddings": embeddings}, path,
                         {"key": key, "sha256": _checksum(embeddings), "gallery": gallery.name})
     return embeddings
