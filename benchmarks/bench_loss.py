@@ -92,7 +92,7 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "variogram.json"
-        FittedVariogram("stable", 0.15, 0.25, 2500.0, shape=1.1).save(path)
+        FittedVariogram.single("stable", 0.15, 0.25, 2500.0, shape=1.1).save(path)
         base = measure("infonce", args.steps, str(path))
         ours = measure("semivariogram", args.steps, str(path))
     print(f"batch {BATCH}, queue {QUEUE} (full), {DIM}-d features, CPU, 2 threads")

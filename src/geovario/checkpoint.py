@@ -13,7 +13,7 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, safe_open
 
-from geovario.errors import GeovarioError
+from geovario.errors import GeovarioError, input_error
 from geovario.fileio import save_tensors_atomic
 
 FORMAT = "geovario.checkpoint"
@@ -35,7 +35,7 @@ def read_metadata(path: Path) -> dict:
         with safe_open(str(path), framework="pt") as handle:
             raw = handle.metadata() or {}
     except (SafetensorError, OSError) as error:
-        raise GeovarioError(f"{path}: not a safetensors checkpoint ({error})") from None
+        raise input_error(path, "not a safetensors checkpoint", cause=error) from None
     meta = {k: json.loads(v) for k, v in raw.items()}
     if meta.get("format") != FORMAT:
         raise GeovarioError(f"{path}: not a geovario checkpoint")

@@ -20,7 +20,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from geovario.errors import GeovarioError
+from geovario.errors import GeovarioError, input_error
 from geovario.geo.validate import validate_coords
 
 #: Accepted names of the coordinate columns, in order of preference.
@@ -44,13 +44,12 @@ def read_text_csv(path: Path, **options) -> pd.DataFrame:
     try:
         return pd.read_csv(path, dtype=str, keep_default_na=False, na_filter=False, **options)
     except FileNotFoundError:
-        raise GeovarioError(f"{path}: no such file") from None
+        raise input_error(path, "no such file") from None
     except OSError as error:
-        raise GeovarioError(f"{path}: cannot read: {error.strerror or error}") from None
+        raise input_error(path, "cannot read", cause=error) from None
     except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError,
             ValueError) as error:
-        reason = (str(error).strip().splitlines() or [type(error).__name__])[0]
-        raise GeovarioError(f"{path}: not a readable CSV: {reason}") from None
+        raise input_error(path, "not a readable CSV", cause=error) from None
 
 
 def read_header(path: str | Path) -> list[str]:

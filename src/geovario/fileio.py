@@ -17,7 +17,7 @@ from typing import BinaryIO
 
 import numpy as np
 
-from geovario.errors import GeovarioError
+from geovario.errors import GeovarioError, input_error
 
 TEMP_PREFIX = ".tmp-"
 
@@ -66,9 +66,9 @@ def save_tensors_atomic(tensors: dict, path: Path, metadata: dict[str, str]) -> 
 def read_json(path: Path) -> dict:
     """A JSON file's content, or a one-line error naming the file when it is damaged."""
     try:
-        return json.loads(Path(path).read_text())
-    except json.JSONDecodeError as error:
-        raise GeovarioError(f"{path}: not valid JSON ({error})") from None
+        return json.loads(Path(path).read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise input_error(path, "not valid JSON", cause=error) from None
 
 
 def finite_or_none(value):
@@ -91,8 +91,6 @@ def packaged_file(package: str, name: str, *, what: str, source: str, install: s
         GeovarioError: "<source>: <what> <package>/<name> not found; install it with
             `pip install <install>`" when the package or its file is missing.
     """
-    from geovario.errors import GeovarioError
-
     try:
         path = importlib.resources.files(package) / name
     except ModuleNotFoundError:

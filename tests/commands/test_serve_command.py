@@ -20,8 +20,8 @@ def test_argument_errors_come_before_loading(cli, image_run, capsys):
         (["--top-k", "101"], "--top-k must be 1 to 100, got 101"),
         (["--max-upload-mb", "0"], "--max-upload-mb must be > 0, got 0.0"),
         (["--port", "70000"], "port must be 0-65535, got 70000"),
-        (["--port", str(port)], f"cannot listen on 127.0.0.1:{port} (Address already "
-                                f"in use)"),
+        (["--port", str(port)], f"cannot listen on 127.0.0.1:{port} (OSError: Address "
+                                f"already in use)"),
         (["--host", "no-such-host.invalid"], "cannot listen on no-such-host.invalid:8000"),
     ]
     try:

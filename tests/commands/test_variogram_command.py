@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from geovario.cli import main
-from geovario.variogram import FittedVariogram, empirical_variogram, fit_variogram
+from geovario.variogram import FittedVariogram, empirical_variogram, fit_variogram, standard_bins
 
 
 @pytest.fixture
@@ -36,7 +36,8 @@ def test_json_output_file_and_plot(inputs, capsys):
     assert printed["shape"] is None and printed["model"] == "exponential"
     assert set(printed["bins"][0]) >= {"lag_km", "gamma", "pairs"}
     # The command's numbers are the library's on the same input.
-    expected = fit_variogram(empirical_variogram(coords, features, bins=12, max_km=6000),
+    edges = standard_bins(coords, bins=12, max_km=6000)
+    expected = fit_variogram(empirical_variogram(coords, features, edges),
                              model="exponential")
     assert printed["range_km"] == pytest.approx(expected.range_km, rel=1e-9)
     assert FittedVariogram.load(out).to_dict() == printed

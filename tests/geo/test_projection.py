@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 import torch
 
-from geovario.geo import equal_earth, equal_earth_torch
+from geovario.geo import equal_earth
 from geovario.geo.projection import SCALE
 
 # Published extent of the Equal Earth map for a unit sphere (Šavrič et al. 2018, table 1):
@@ -34,5 +34,5 @@ def test_equal_area_property(sphere_points):
 
 def test_torch_matches_numpy(sphere_points):
     pts = sphere_points(100, 6)
-    got = equal_earth_torch(torch.from_numpy(pts))
+    got = equal_earth(torch.from_numpy(pts))
     np.testing.assert_allclose(got.numpy(), equal_earth(pts), rtol=1e-12, atol=1e-14)

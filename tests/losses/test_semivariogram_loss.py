@@ -12,7 +12,8 @@ from geovario.losses import ContrastiveInputs, InfoNCELoss, SemivariogramContras
 from geovario.variogram import EmpiricalVariogram, FittedVariogram
 
 # Exponential model: nugget 0.1, partial sill 0.5 (sill 0.6), practical range 500 km.
-VARIOGRAM = FittedVariogram(model="exponential", nugget=0.1, partial_sill=0.5, range_km=500.0)
+VARIOGRAM = FittedVariogram.single("exponential", nugget=0.1, partial_sill=0.5,
+                                   range_km=500.0)
 KM_PER_DEGREE = math.pi * 6371 / 180
 
 
@@ -207,7 +208,7 @@ def test_bad_options():
     with pytest.raises(GeovarioError, match="rule must be one of"):
         sv_loss(rule="x")
     with pytest.raises(GeovarioError, match="fitted on 'euclidean' dissimilarity"):
-        SemivariogramContrastiveLoss(FittedVariogram("exponential", 0, 1, 10,
+        SemivariogramContrastiveLoss(FittedVariogram.single("exponential", 0, 1, 10,
                                                      dissimilarity="euclidean"))
     with pytest.raises(GeovarioError, match="need a variogram file with its empirical bins"):
         sv_loss(residual_scale="spread")

@@ -64,7 +64,7 @@ def test_raises_no_such_file(tmp_path):
 
 
 def test_raises_on_directory(tmp_path):
-    with pytest.raises(GeovarioError, match=r": cannot read: "):
+    with pytest.raises(GeovarioError, match=r": cannot read \("):
         read_predictions(tmp_path)
 
 
@@ -72,7 +72,7 @@ def test_raises_on_directory(tmp_path):
 def test_raises_not_a_readable_csv(tmp_path, content):
     path = tmp_path / "bad.csv"
     path.write_bytes(content)
-    with pytest.raises(GeovarioError, match=r"bad\.csv: not a readable CSV: "):
+    with pytest.raises(GeovarioError, match=r"bad\.csv: not a readable CSV \("):
         read_predictions(path)
 
 

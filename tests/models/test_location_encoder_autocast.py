@@ -10,7 +10,7 @@ import torch.nn.functional as F
 from tests.helpers.synthetic_testdata import make_store
 
 from geovario.geo import haversine_km
-from geovario.geo.projection import equal_earth_torch
+from geovario.geo.projection import equal_earth
 from geovario.losses import InfoNCELoss
 from geovario.models import ModelConfig, build_model
 from geovario.models.queue import SampleQueue
@@ -48,7 +48,7 @@ def test_bf16_phases_would_lose_the_fine_scales(encoder):
     # phases reach thousands of radians, and a bfloat16 product is off by radians.
     places, _ = places_and_neighbours(500, 1)
     branch = encoder.branches[2]
-    p = 2 * math.pi * equal_earth_torch(places)
+    p = 2 * math.pi * equal_earth(places)
     exact = p.double() @ branch.frequencies.double().T
     low = (p.bfloat16() @ branch.frequencies.bfloat16().T).double()
     assert exact.abs().max() > 3000

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from geovario.errors import GeovarioError
-from geovario.variogram import default_bin_edges, empirical_variogram
+from geovario.variogram import default_bin_edges, empirical_variogram, standard_bins
 from geovario.variogram.bins import is_log_layout, log_bin_edges
 
 
@@ -39,17 +39,26 @@ def test_compact_samples_keep_two_decades_of_log_bins():
     assert edges[1] == pytest.approx(top / 100, rel=1e-9) and edges[-1] == pytest.approx(top)
 
 
-def test_empirical_variogram_uses_the_default_layout_unless_bins_are_given(sphere_points):
+def test_standard_bins_are_the_default_layout_unless_bins_are_given(sphere_points):
     coords = sphere_points(200, 4)
     z = np.random.default_rng(4).normal(size=200)
+    np.testing.assert_array_equal(standard_bins(coords), default_bin_edges(coords))
     default = empirical_variogram(coords, z, dissimilarity="euclidean")
-    np.testing.assert_array_equal(default.bin_edges_km, default_bin_edges(coords))
-    capped = empirical_variogram(coords, z, dissimilarity="euclidean", max_km=5000, min_km=10,
-                                 per_decade=4)
-    np.testing.assert_allclose(capped.bin_edges_km, log_bin_edges(10, 5000, 4))
-    linear = empirical_variogram(coords, z, dissimilarity="euclidean", bins=8, max_km=4000)
-    np.testing.assert_allclose(linear.bin_edges_km, np.linspace(0, 4000, 9))
-    assert not is_log_layout(linear.bin_edges_km)
+    np.testing.assert_array_equal(default.bin_edges_km, standard_bins(coords))
+    given = empirical_variogram(coords, z, standard_bins(coords), dissimilarity="euclidean")
+    np.testing.assert_array_equal(given.gamma, default.gamma)
+    capped = standard_bins(coords, max_km=5000, min_km=10, per_decade=4)
+    np.testing.assert_allclose(capped, log_bin_edges(10, 5000, 4))
+    linear = standard_bins(coords, bins=8, max_km=4000)
+    np.testing.assert_allclose(linear, np.linspace(0, 4000, 9))
+    assert not is_log_layout(linear)
+    np.testing.assert_allclose(standard_bins(coords, log_bins=True, bins=4, max_km=1000),
+                               [0, 1, 10, 100, 1000])
+
+
+def test_standard_bins_refuse_invalid_coordinates():
+    with pytest.raises(GeovarioError, match=r"variogram: coordinates: 1 invalid coordinates"):
+        standard_bins([[0, 0], [95, 0], [1, 1]])
 
 
 def test_log_edges_layout_and_errors():

@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 from tests.helpers.fields import R, clustered_places, two_scale_field
 
-from geovario.variogram import empirical_variogram, fit_variogram
+from geovario.variogram import empirical_variogram, fit_variogram, standard_bins
 
 TARGETS_KM = (1, 25, 200, 2500)
 SILL = 1.0
@@ -64,7 +64,8 @@ def test_default_fit_matches_brute_force_at_1_25_200_and_2500_km(realisation):
 
 def test_old_defaults_fail_the_same_check(realisation):
     coords, z, truth, _ = realisation
-    old = fit_variogram(empirical_variogram(coords, z, bins=20, dissimilarity="euclidean"),
+    old = fit_variogram(empirical_variogram(coords, z, standard_bins(coords, bins=20),
+                                            dissimilarity="euclidean"),
                         model="stable", weighting="pairs")
     assert old.empirical.lag_km[0] > 100  # blind below the first linear bin
     assert max(errors(old, truth).values()) > 0.15

@@ -14,6 +14,7 @@ from geovario.variogram import (
     fit_model,
     fit_variogram,
     get_model,
+    standard_bins,
 )
 
 LAGS = np.linspace(50, 4000, 18)
@@ -81,7 +82,7 @@ def test_range_of_simulated_fields_is_recovered(sphere_points):
         model = gs.Exponential(latlon=True, var=1.0, len_scale=1000 / 3, nugget=0.1,
                                geo_scale=gs.KM_SCALE)
         field = gs.SRF(model, seed=seed)((coords[:, 0], coords[:, 1]))
-        emp = empirical_variogram(coords, field, bins=20, max_km=3000,
+        emp = empirical_variogram(coords, field, standard_bins(coords, bins=20, max_km=3000),
                                   dissimilarity="euclidean")
         fit = fit_variogram(emp, model="exponential")
         fits.append((fit.nugget, fit.partial_sill, fit.range_km))
@@ -105,8 +106,8 @@ def synthetic_empirical(name="spherical", noise=0.01, seed=0, pairs=None):
 def test_auto_picks_the_generating_model_family():
     fitted = fit_variogram(synthetic_empirical("spherical", noise=0.003), model="auto")
     assert fitted.model == "spherical"
-    assert set(fitted.candidates) == set(FAMILIES)  # every registered model, nested ones too
-    assert fitted.aicc == fitted.candidates["spherical"]
+    assert set(fitted.fit.candidates) == set(FAMILIES)  # every registered model, nested ones too
+    assert fitted.fit.aicc == fitted.fit.candidates["spherical"]
 
 
 def test_small_bins_are_dropped_and_cressie_weights_converge():

@@ -113,26 +113,28 @@ def test_auto_prefers_the_nested_model_on_two_scale_data_and_counts_its_paramete
                              "euclidean", "matheron", 1000)
     fitted = fit_variogram(emp)
     assert fitted.nested and fitted.model.endswith("+exponential")
-    assert fitted.aicc == min(fitted.candidates.values())  # by far: no simpler one within 2
+    assert fitted.fit.aicc == min(fitted.fit.candidates.values())  # by far: no simpler one within 2
     # AICc = K ln(RSS/K) − Σ ln w + 2p + 2p(p + 1)/(K − p − 1), p = 5 for nugget + two
     # (sill, range) structures.
     w = np.full(len(lag), 3000 / (1 + 3000 / 2000))
     k, p = len(lag), 5
-    expected = k * math.log(fitted.rss / k) - np.log(w).sum() + 2 * p + 2 * p * (p + 1) / (
+    expected = k * math.log(fitted.fit.rss / k) - np.log(w).sum() + 2 * p + 2 * p * (p + 1) / (
         k - p - 1)
-    assert fitted.aicc == pytest.approx(expected, rel=1e-12)
-    assert fitted.parameters[fitted.model] == 5 and fitted.parameters["exponential"] == 3
+    assert fitted.fit.aicc == pytest.approx(expected, rel=1e-12)
+    assert fitted.fit.parameters[fitted.model] == 5 and fitted.fit.parameters["exponential"] == 3
 
 
 def test_nested_model_errors():
     with pytest.raises(GeovarioError, match="nested model 'exponential\\+gaussian' needs "
                                             "structures"):
-        FittedVariogram("exponential+gaussian", 0.1, 0.5, 100.0)
+        FittedVariogram.single("exponential+gaussian", 0.1, 0.5, 100.0)
     with pytest.raises(GeovarioError, match="'exponential\\+gaussian' is a nested family"):
         Structure("exponential+gaussian", 0.5, 100.0)
-    with pytest.raises(GeovarioError, match="give either structures or"):
-        FittedVariogram(nugget=0.1, partial_sill=1.0, structures=(Structure("exponential", 1,
-                                                                            10),))
+    # The former one-structure form, and no structures at all, point at the constructor.
+    for args in (("exponential", 0.1, 0.5, 100.0), (0.1, ()), (0.1, (("exponential", 1, 10),))):
+        with pytest.raises(GeovarioError, match=r"for one structure by name use "
+                                                r"FittedVariogram\.single\(model, nugget"):
+            FittedVariogram(*args)
     with pytest.raises(GeovarioError, match="range must be positive"):
         Structure("exponential", 0.5, 0.0)
     with pytest.raises(GeovarioError, match="partial sill must be finite and >= 0"):

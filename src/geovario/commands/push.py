@@ -33,7 +33,7 @@ def register(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Push (or with ``--dry-run`` list) and print where the run is and how to load it."""
-    from geovario.hub import push_run, run_files
+    from geovario.hub.push import push_run, run_files
 
     datasets = tuple(args.dataset or ())
     ref = f"hf:{args.repo_id}" + (f"@{args.revision}" if args.revision else "")

@@ -17,7 +17,7 @@ from geovario.variogram import (
     empirical_variogram,
     fit_variogram,
 )
-from geovario.variogram.bins import DEFAULT_MIN_KM, DEFAULT_PER_DECADE
+from geovario.variogram.bins import DEFAULT_MIN_KM, DEFAULT_PER_DECADE, standard_bins
 from geovario.variogram.models import nested_family_names, single_family_names
 from geovario.variogram.pair_ops import choose_backend
 from geovario.variogram.structures import SLOPE_PER_RADIAN
@@ -119,9 +119,10 @@ def run(args: argparse.Namespace) -> int:
         pairs = DEFAULT_SAMPLED_PAIRS
         print(f"variogram: {len(coords):,} points; sampling {pairs:,} random pairs "
               "(--pairs to change)", file=sys.stderr)
+    edges = standard_bins(coords, bins=args.bins, max_km=args.max_km, log_bins=args.log_bins,
+                          min_km=args.min_km, per_decade=args.per_decade, seed=args.seed)
     empirical = empirical_variogram(
-        coords, features, bins=args.bins, max_km=args.max_km, log_bins=args.log_bins,
-        min_km=args.min_km, per_decade=args.per_decade, dissimilarity=args.dissimilarity,
+        coords, features, edges, dissimilarity=args.dissimilarity,
         estimator=args.estimator, pairs=pairs, seed=args.seed,
         device=pass_device(args.device, len(coords), pairs), chunk_size=args.chunk_size,
         progress=not (args.json or args.quiet))
@@ -158,7 +159,7 @@ def format_fit(fitted: FittedVariogram) -> str:
     shape = "-" if fitted.shape is None else f"{fitted.shape:.4g}"
     lines = [
         f"family        {fitted.model}  ({fitted.dissimilarity} dissimilarity, "
-        f"{fitted.estimator}, {fitted.weighting} weights)",
+        f"{fitted.estimator}, {fitted.fit.weighting} weights)",
         f"nugget        {fitted.nugget:.6g}",
         f"partial sill  {fitted.partial_sill:.6g}",
         f"sill          {fitted.sill:.6g}",
@@ -170,7 +171,7 @@ def format_fit(fitted: FittedVariogram) -> str:
     lines += [
         f"range         {fitted.range_km:,.1f} km (practical: 95 % of the partial sill"
         + (", effective range of the summed curve)" if fitted.nested else ")")
-        + ("  [at the search bound]" if fitted.range_at_bound else ""),
+        + ("  [at the search bound]" if fitted.fit.range_at_bound else ""),
         f"slope range   {fitted.slope_range_km():,.1f} km (slope below {SLOPE_PER_RADIAN:g} "
         "per radian)",
         f"shape         {shape}",

@@ -28,8 +28,8 @@ from geovario.csvtable import read_geo_csv
 from geovario.data.images import CorruptImageError
 from geovario.data.samples import MissingImageError, SampleTable, table_from_frame
 from geovario.data.splits import SPLITS
-from geovario.errors import GeovarioError
-from geovario.hub import HUB_ERRORS
+from geovario.errors import GeovarioError, input_error
+from geovario.hub.refs import HUB_ERRORS
 
 REPO_ID = "osv5m/osv5m"
 _MEMBER = re.compile(r"(?:^|/)([^/]+)\.jpg$", re.IGNORECASE)
@@ -106,8 +106,8 @@ def index_members(paths: Sequence[Path]) -> pd.DataFrame:
             with zipfile.ZipFile(path) as archive:
                 names = archive.namelist()
         except (zipfile.BadZipFile, OSError) as error:
-            raise GeovarioError(f"{path}: not a readable zip file ({error}); delete it and "
-                                "download it again") from None
+            raise input_error(path, "not a readable zip file", cause=error,
+                              fix="delete it and download it again") from None
         matches = [(m.group(1), name) for name in names if (m := _MEMBER.search(name))]
         frames.append(pd.DataFrame(matches, columns=["id", "member"]).assign(shard=number))
     if not frames:
@@ -182,15 +182,10 @@ def shard_names(split: str, *, shards: Sequence[int] | None = None,
     try:
         files = huggingface_hub.list_repo_files(REPO_ID, repo_type="dataset")
     except _FETCH_ERRORS as error:
-        raise GeovarioError(f"osv5m download: cannot list the files of Hugging Face dataset "
-                            f"{REPO_ID} ({_one_line(error)}); offline? choose shards with "
-                            "--shards or --num-shards") from None
+        raise input_error("osv5m download", f"cannot list the files of Hugging Face dataset "
+                          f"{REPO_ID}", cause=error,
+                          fix="offline? choose shards with --shards or --num-shards") from None
     return sorted(f for f in files if (m := _SHARD.match(f)) and m.group(1) == split)
-
-
-def _one_line(error: BaseException) -> str:
-    text = " ".join(str(error).split())
-    return f"{type(error).__name__}: {text[:300]}"
 
 
 def _complete(path: Path) -> bool:
@@ -233,7 +228,7 @@ def download_osv5m(root: str | Path, split: str = "train", *, shards: Sequence[i
                                                       local_dir=root,
                                                       force_download=target.exists())
         except _FETCH_ERRORS as error:
-            raise GeovarioError(f"osv5m download: cannot fetch {name} from Hugging Face dataset "
-                                f"{REPO_ID} into {root} ({_one_line(error)})") from None
+            raise input_error("osv5m download", f"cannot fetch {name} from Hugging Face "
+                              f"dataset {REPO_ID} into {root}", cause=error) from None
         report.fetched.append(Path(fetched))
     return report

@@ -1,4 +1,8 @@
-"""Geodesy: haversine distances, the Equal Earth projection, coordinate validation."""
+"""Geodesy: haversine distances, the Equal Earth projection, coordinate validation.
+
+Every function takes numpy arrays or torch tensors and answers in the same kind
+(:mod:`geovario.arrays`); the ``*_torch`` names are the former torch twins, now aliases.
+"""
 
 from geovario.geo.distance import (
     EARTH_RADIUS_KM,

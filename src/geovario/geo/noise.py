@@ -22,8 +22,8 @@ def jitter_coords(coords_deg: "torch.Tensor", sigma_m: float,
         return coords_deg
     offset = torch.randn(coords_deg.shape, generator=generator, dtype=torch.float64)
     offset_km = offset.to(coords_deg.device) * (sigma_m / 1000.0)
-    basis = plane_basis(offset_km[..., 1], offset_km[..., 0], xp=torch)
+    basis = plane_basis(offset_km[..., 1], offset_km[..., 0])
     lat, lon = from_plane(torch.deg2rad(coords_deg[..., 0].double()),
-                          torch.deg2rad(coords_deg[..., 1].double()), basis, xp=torch)
+                          torch.deg2rad(coords_deg[..., 1].double()), basis)
     lon = torch.remainder(torch.rad2deg(lon) + 180, 360) - 180
     return torch.stack([torch.rad2deg(lat), lon], dim=-1).to(coords_deg.dtype)

@@ -4,21 +4,22 @@ Wherever geovario takes a run it takes three kinds of reference:
 
 - a folder written by ``geovario train`` (``runs/sv``);
 - ``hf:OWNER/NAME[@REVISION]``, a run pushed to the Hugging Face Hub (see
-  :mod:`geovario.hub`);
+  :mod:`geovario.hub.refs`);
 - a built-in name: ``geoclip`` is the published GeoCLIP (CLIP ViT-L/14 features, its
   image head, location encoder and logit scale, from the ``geoclip`` package), ready
   without training. A folder that happens to be called ``geoclip`` is ``./geoclip``.
 """
 
+import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 from geovario.checkpoint import load_weights
 from geovario.errors import GeovarioError
-from geovario.hub import gallery_cache_dir, is_hub_ref, resolve_run_dir, user_gallery_cache_dir
+from geovario.hub.refs import is_hub_ref, resolve_run_dir
 from geovario.models.config import ModelConfig
-from geovario.rundir import CONFIG_NAME, WEIGHTS_NAME, read_model_config
+from geovario.rundir import CONFIG_NAME, GALLERY_CACHE_NAME, WEIGHTS_NAME, read_model_config
 
 #: Built-in run names and what they are.
 BUILTIN_RUNS = {"geoclip": "the published GeoCLIP (CLIP ViT-L/14 + its 100K gallery)"}
@@ -79,3 +80,21 @@ def load_run(ref: str | Path, cache: bool = True) -> LoadedRun:
     return LoadedRun(str(ref), config, model.eval(),
                      gallery_cache_dir(ref) if cache else None,
                      None if is_hub_ref(ref) else Path(ref))
+
+
+def gallery_cache_dir(ref: str | Path) -> Path:
+    """Where a run's embedded galleries are kept.
+
+    A local run keeps them in its own folder. A Hub run's snapshot belongs to
+    huggingface_hub's cache, so they go to geovario's user cache instead, shared by every
+    Hub run (each file is keyed by the weights and the gallery).
+    """
+    if not is_hub_ref(ref):
+        return Path(ref) / GALLERY_CACHE_NAME
+    return user_gallery_cache_dir()
+
+
+def user_gallery_cache_dir() -> Path:
+    """The gallery cache of runs without a folder of their own (Hub runs, built-in models)."""
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "geovario" / GALLERY_CACHE_NAME

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
-from geovario.geo.projection import equal_earth_torch
+from geovario.geo.projection import equal_earth
 from geovario.models.config import GEOCLIP_SIGMAS
 
 
@@ -70,7 +70,7 @@ class LocationEncoder(nn.Module):
     def forward(self, coords_deg: torch.Tensor) -> torch.Tensor:
         """Embed coordinates; projection and Fourier features run in float32 under autocast."""
         with torch.autocast(coords_deg.device.type, enabled=False):
-            projected = equal_earth_torch(coords_deg.float())
+            projected = equal_earth(coords_deg.float())
         out = self.branches[0](projected)
         for branch in self.branches[1:]:
             out = out + branch(projected)

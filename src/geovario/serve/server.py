@@ -5,7 +5,7 @@ import socket
 import uvicorn
 from fastapi import FastAPI
 
-from geovario.errors import GeovarioError
+from geovario.errors import GeovarioError, input_error
 
 #: Requests handled at once; more get 503 instead of piling up uploads in memory.
 MAX_CONCURRENT = 32
@@ -16,7 +16,7 @@ def listen(host: str, port: int) -> socket.socket:
     """A TCP socket bound to ``host:port`` (port 0: any free port), ready for uvicorn.
 
     Raises:
-        GeovarioError: "serve: cannot listen on HOST:PORT (<reason>)" for an unknown
+        GeovarioError: "serve: cannot listen on HOST:PORT (<error>: <reason>)" for an unknown
             host or a port in use; "serve: port must be 0-65535, got N".
     """
     if not 0 <= port <= 65535:
@@ -26,15 +26,14 @@ def listen(host: str, port: int) -> socket.socket:
             host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)[0]
         sock = socket.socket(family, kind, proto)
     except OSError as error:
-        raise GeovarioError(f"serve: cannot listen on {host}:{port} ({error})") from None
+        raise input_error("serve", f"cannot listen on {host}:{port}", cause=error) from None
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind(address)
         sock.listen(BACKLOG)
     except OSError as error:
         sock.close()
-        raise GeovarioError(f"serve: cannot listen on {host}:{port} "
-                            f"({error.strerror or error})") from None
+        raise input_error("serve", f"cannot listen on {host}:{port}", cause=error) from None
     return sock
 
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from geovario import __version__
 from geovario.errors import GeovarioError
-from geovario.fileio import atomic_write
+from geovario.fileio import atomic_write, read_json
 
 MANIFEST_NAME = "manifest.json"
 FORMAT_NAME = "geovario-feature-store"
@@ -130,7 +130,7 @@ def read_manifest(directory: Path) -> Manifest:
 
     Raises:
         GeovarioError: "<dir>: no such directory", "<dir>: not a geovario feature store (no
-            manifest.json)", "<manifest>: invalid JSON ...", "<manifest>: format version X is
+            manifest.json)", "<manifest>: not valid JSON ...", "<manifest>: format version X is
             not supported (... reads version 1)", or a malformed or missing manifest field.
     """
     directory = Path(directory)
@@ -139,11 +139,7 @@ def read_manifest(directory: Path) -> Manifest:
     path = directory / MANIFEST_NAME
     if not path.is_file():
         raise GeovarioError(f"{directory}: not a geovario feature store (no {MANIFEST_NAME})")
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise GeovarioError(f"{path}: invalid JSON: {error}") from None
-    return _parse(data, path)
+    return _parse(read_json(path), path)
 
 
 def write_manifest(directory: Path, manifest: Manifest) -> None:

@@ -13,7 +13,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from geovario.errors import GeovarioError
+from geovario.errors import GeovarioError, input_error
 from geovario.store.manifest import MANIFEST_NAME, Manifest, Shard, read_manifest
 
 INDEX_COLUMNS = ("id", "latitude", "longitude")
@@ -204,7 +204,7 @@ class FeatureStore:
         try:
             array = np.load(file, mmap_mode="r", allow_pickle=False)
         except (OSError, ValueError) as error:
-            raise GeovarioError(f"{file}: unreadable shard: {error}") from None
+            raise input_error(file, "unreadable shard", cause=error) from None
         expected = (shard.rows, self.dim)
         if array.shape != expected or array.dtype != np.float16:
             raise GeovarioError(f"{file}: shard has shape {array.shape} {array.dtype}, expected "
@@ -219,7 +219,7 @@ class FeatureStore:
             meta = pq.read_metadata(file)
             names = meta.schema.to_arrow_schema().names
         except (OSError, pa.ArrowException) as error:
-            raise GeovarioError(f"{file}: unreadable index shard: {error}") from None
+            raise input_error(file, "unreadable index shard", cause=error) from None
         expected = [*INDEX_COLUMNS, *self.label_columns]
         if meta.num_rows != shard.rows or names != expected:
             raise GeovarioError(f"{file}: index shard has {meta.num_rows} rows and columns "

@@ -10,49 +10,22 @@ A refit chooses its model as any fit does (``model="auto"``: AICc with parsimony
 family that no longer suits the head's space is not forced on it. What keeps training
 stable is the blend: it mixes *curves*, γ ← (1 − α)·γ_old + α·γ_new on a log grid of
 lags from the first to the largest observed lag, and re-expresses the mix as the
-registered model (single or nested) that fits it best (least squares on the grid). The loss's
-range is read off that curve, so it moves by about α of the way per refit whatever the
-families do; mixing parameters (ranges linearly in km, across different families) did
-not mean that. Refits use the library's default bins (log-spaced from 1 km) and
-weights. Every rank computes the same refit from the same rows, so no communication is
-needed under torchrun.
+registered model (single or nested) that fits it best (least squares on the grid; see
+:mod:`geovario.variogram.blending`). The loss's range is read off that curve, so it moves by
+about α of the way per refit whatever the families do. Refits use the library's default
+bins (log-spaced from 1 km) and weights. Every rank computes the same refit from the same
+rows, so no communication is needed under torchrun.
 """
 
 import numpy as np
 import torch
 
 from geovario.store import FeatureStore
-from geovario.variogram import empirical_variogram, fit_model, fit_variogram
+from geovario.variogram import empirical_variogram, fit_variogram
+from geovario.variogram.blending import blend
 from geovario.variogram.fitted import FittedVariogram
-from geovario.variogram.models import FAMILIES
-from geovario.variogram.structures import HALF_CIRCUMFERENCE_KM
 
-#: Lags of the blending grid (log-spaced).
-BLEND_GRID = 64
-
-
-def blend(old: FittedVariogram, new: FittedVariogram, smoothing: float) -> FittedVariogram:
-    """The curve ``smoothing`` of the way from ``old`` to ``new``, as one fitted model.
-
-    The result carries ``new``'s bins (the loss's per-lag spread describes the current
-    space) and settings, but no fit statistics of its own: its RSS and AICc are NaN and
-    it has no candidates, since it was not fitted to bins. ``smoothing`` 1 returns
-    ``new`` itself.
-    """
-    if smoothing >= 1:
-        return new
-    lags = [v.empirical.lag_km[np.isfinite(v.empirical.lag_km) & (v.empirical.lag_km > 0)]
-            for v in (old, new) if v.empirical is not None]
-    low = min((lag.min() for lag in lags if len(lag)), default=1.0)
-    high = new.max_lag_km or old.max_lag_km or HALF_CIRCUMFERENCE_KM
-    h = np.geomspace(low, max(high, 10 * low), BLEND_GRID)
-    target = (1 - smoothing) * old.gamma(h) + smoothing * new.gamma(h)
-    fits = [fit_model(h, target, model=name) for name in FAMILIES.names()]
-    best = min(fits, key=lambda fit: fit.rss)
-    return FittedVariogram(nugget=best.nugget, structures=best.structures,
-                           dissimilarity=new.dissimilarity, estimator=new.estimator,
-                           weighting=new.weighting, min_pairs=new.min_pairs,
-                           range_at_bound=best.range_at_bound, empirical=new.empirical)
+__all__ = ["VariogramRefitter", "blend"]  # blend: its former home, kept for one release
 
 
 class VariogramRefitter:

@@ -9,7 +9,10 @@ sample that is 1 + 22 bins whose first lags sit at about 0.5, 1.3, 2 and 3 km, w
 by the fit (``min_pairs``), so a layout may safely start below the data's closest pairs.
 
 :func:`make_bin_edges` keeps the classical layouts (linear, or log from max_km / 1000)
-for callers that ask for a number of bins.
+for callers that ask for a number of bins. :func:`standard_bins` chooses between the two
+from the points, as GSTools' ``standard_bins`` does for its ``vario_estimate``: callers
+compute the edges once and hand them to
+:func:`~geovario.variogram.empirical.empirical_variogram`.
 """
 
 import math
@@ -17,8 +20,9 @@ import math
 import numpy as np
 
 from geovario.errors import GeovarioError
-from geovario.geo.distance import EARTH_RADIUS_KM, unit_vectors
-from geovario.variogram.pair_ops import chord_to_km_np, exact_chords
+from geovario.geo.distance import EARTH_RADIUS_KM, chord_to_km, unit_vectors
+from geovario.geo.validate import validate_coords
+from geovario.variogram.pair_ops import exact_chords
 
 HALF_EARTH_KM = math.pi * EARTH_RADIUS_KM
 #: Upper edge of the default layout's first bin [0, min_km), km.
@@ -58,7 +62,7 @@ def largest_distance_km(coords_deg: np.ndarray, seed: int = 0, sample: int = 200
     rng = np.random.default_rng(seed)
     take = rng.choice(len(coords), size=min(sample, len(coords)), replace=False)
     u = unit_vectors(coords[take])
-    return float(chord_to_km_np(max(exact_chords(u[k:k + 512], u).max()
+    return float(chord_to_km(max(exact_chords(u[k:k + 512], u).max()
                                     for k in range(0, len(u), 512))))
 
 
@@ -118,3 +122,28 @@ def is_log_layout(edges_km) -> bool:
         return False
     ratios = np.diff(np.log(positive))
     return bool(ratios[0] > 0 and np.allclose(ratios, ratios[0], rtol=1e-6))
+
+
+def standard_bins(coords_deg, *, bins: int | None = None, max_km: float | None = None,
+                  log_bins: bool = False, min_km: float = DEFAULT_MIN_KM,
+                  per_decade: int = DEFAULT_PER_DECADE, seed: int = 0,
+                  sample: int = 2000) -> np.ndarray:
+    """The bin edges (km) of the points' empirical semivariogram.
+
+    By default (no ``bins``, no ``log_bins``) :func:`default_bin_edges`: [0, min_km) then
+    ``per_decade`` log-spaced bins per decade up to max_km (default the largest distance
+    in a ``sample``-point random sample). Given ``bins`` (or ``log_bins``), the classical
+    :func:`make_bin_edges`: ``bins`` (default 15) linear or log-spaced bins up to max_km
+    (default half the largest distance in that sample); min_km and per_decade are then
+    unused.
+
+    Raises:
+        GeovarioError: "variogram: coordinates: ..." for invalid coordinates, and those of
+            :func:`default_bin_edges` and :func:`make_bin_edges`.
+    """
+    coords = validate_coords(coords_deg, source="variogram: coordinates")
+    if bins is None and not log_bins:
+        return default_bin_edges(coords, min_km=min_km, max_km=max_km, per_decade=per_decade,
+                                 seed=seed, sample=sample)
+    return make_bin_edges(max_km or default_max_km(coords, seed, sample), bins or 15,
+                          log_bins=log_bins)

@@ -25,18 +25,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from geovario.arrays import astype, to_numpy
 from geovario.errors import GeovarioError
-from geovario.geo.distance import km_to_chord, unit_vectors
+from geovario.geo.distance import chord_to_km, km_to_chord, unit_vectors
 from geovario.geo.validate import validate_coords
 from geovario.progress import progress_bar
-from geovario.variogram.bins import (
-    DEFAULT_MIN_KM,
-    DEFAULT_PER_DECADE,
-    default_bin_edges,
-    default_max_km,
-    make_bin_edges,
-)
-from geovario.variogram.pair_ops import NumpyOps, TorchOps, choose_backend
+from geovario.variogram import pair_ops
+from geovario.variogram.bins import standard_bins
 
 DISSIMILARITIES = ("cosine", "euclidean")
 ESTIMATORS = ("matheron", "cressie")
@@ -83,35 +78,36 @@ class _Accumulator:
     Pairs are binned by their chord c = ‖u_i − u_j‖ against the edges mapped to chords,
     c_e = 2·sin(e / 2R): the same half-open bins as great-circle distance, with no
     trigonometry per pair (chords of any shape: a tile or a batch of blocks). Pairs to
-    skip get c = inf, which lands in an overflow bin.
+    skip get c = inf, which lands in an overflow bin. The chords' namespace (numpy or
+    torch, see ``like``) is the pass's backend.
     Each pair's distance is taken in ``lag_dtype`` (float32 on a GPU, float64 on a CPU,
     where it costs little and the numpy and torch passes then agree to rounding).
     """
 
-    def __init__(self, edges_km: np.ndarray, ops, robust: bool, lag_dtype: str):
+    def __init__(self, edges_km: np.ndarray, like, robust: bool, lag_dtype: str):
         chords = km_to_chord(np.asarray(edges_km, dtype=np.float64))
-        self.ops, self.lag_dtype = ops, lag_dtype
-        self.lowest, self.inner = float(chords[0]), ops.tensor(chords[1:], "float64")
+        self.lag_dtype = lag_dtype
+        self.lowest = float(chords[0])
+        self.inner = pair_ops.array_like(chords[1:], like, "float64")
         self.k = len(edges_km) - 1
         self.robust = robust
         self.sums = np.zeros((5, self.k + 1))
 
     def add(self, chord, d, root, keep=None) -> None:
         """Add pairs given by their chords (float64), dissimilarities d and optional ‖Δ‖^½."""
-        ops = self.ops
         if keep is not None:
             chord = chord * 1.0  # a copy, then inf where skipped
             chord[~keep] = math.inf
         if self.lowest > 0:
             chord = chord * 1.0
             chord[chord < self.lowest] = math.inf
-        index = ops.bin_index(chord, self.inner)
-        d = ops.double(d.reshape(-1))
-        terms = [None, ops.km(chord, self.lag_dtype).reshape(-1), d, d * d,
-                 ops.double(root.reshape(-1)) if self.robust else None]
+        index = pair_ops.bin_index(chord, self.inner)
+        d = astype(d.reshape(-1), "float64")
+        terms = [None, chord_to_km(chord, self.lag_dtype).reshape(-1), d, d * d,
+                 astype(root.reshape(-1), "float64") if self.robust else None]
         for column, weights in enumerate(terms):
             if column == _COUNT or weights is not None:
-                self.sums[column] += ops.numpy(ops.bincount(index, weights, self.k + 1))
+                self.sums[column] += to_numpy(pair_ops.bincount(index, weights, self.k + 1))
 
     def result(self, edges_km, dissimilarity, estimator, n_points, sampled) -> EmpiricalVariogram:
         """Turn the sums into per-bin lags, values, counts and spreads."""
@@ -152,23 +148,21 @@ def _pair_terms(fa, fb, dissimilarity: str, robust: bool):
     return half_sq, root
 
 
-def empirical_variogram(coords_deg, values, *, bins: int | None = None,
-                        max_km: float | None = None, bin_edges_km=None, log_bins: bool = False,
-                        min_km: float = DEFAULT_MIN_KM, per_decade: int = DEFAULT_PER_DECADE,
+def empirical_variogram(coords_deg, values, bin_edges_km=None, *,
                         dissimilarity: str = "cosine", estimator: str = "matheron",
                         pairs: int | None = None, seed: int = 0, device: str = "cpu",
                         chunk_size: int = 1024, feature_dtype=None, backend: str = "auto",
                         progress: bool = False) -> EmpiricalVariogram:
     """Estimate the semivariogram of ``values`` (N, or N×D) at ``coords_deg`` (N×2 lat/lon).
 
+    As GSTools' ``vario_estimate`` takes its edges from ``standard_bins``, the bin layout
+    is computed before, once, by :func:`~geovario.variogram.bins.standard_bins` (or any
+    increasing edges in km), and passed in.
+
     Args:
-        bins, max_km, log_bins, min_km, per_decade: the bin layout when ``bin_edges_km`` is
-            not given. By default (no ``bins``, no ``log_bins``) it is
-            :func:`~geovario.variogram.bins.default_bin_edges`: [0, min_km) then
-            ``per_decade`` log-spaced bins per decade up to max_km (default the largest
-            distance in a 2,000-point sample). Given ``bins`` (or ``log_bins``), the
-            classical layout: ``bins`` (default 15) linear or log-spaced bins up to max_km
-            (default half the largest distance in that sample).
+        bin_edges_km: K + 1 increasing edges in km; default ``standard_bins(coords_deg,
+            seed=seed)``: [0, 1 km) then 5 log-spaced bins per decade up to the largest
+            distance in a 2,000-point sample.
         dissimilarity: ``cosine`` or ``euclidean`` (see the module docstring).
         estimator: ``matheron`` or ``cressie`` (Cressie–Hawkins, euclidean only).
         pairs: when given, estimate from about this many uniformly sampled pairs (in
@@ -204,39 +198,34 @@ def empirical_variogram(coords_deg, values, *, bins: int | None = None,
     if np.abs(units_np - units_np[0]).max() < 1e-12:
         raise GeovarioError("variogram: all points are at one place, so there is no distance "
                             "to relate dissimilarity to")
-    if bin_edges_km is None and bins is None and not log_bins:
-        bin_edges_km = default_bin_edges(coords, min_km=min_km, max_km=max_km,
-                                         per_decade=per_decade, seed=seed)
-    elif bin_edges_km is None:
-        bin_edges_km = make_bin_edges(max_km or default_max_km(coords, seed), bins or 15,
-                                      log_bins=log_bins)
+    if bin_edges_km is None:
+        bin_edges_km = standard_bins(coords, seed=seed)
     edges = np.asarray(bin_edges_km, dtype=np.float64)
     if edges.ndim != 1 or len(edges) < 2 or np.any(np.diff(edges) <= 0) or edges[0] < 0:
         raise GeovarioError("variogram: bin edges must be at least two increasing distances "
                             f">= 0 km, got {edges.tolist()}")
 
     if backend == "auto":
-        backend = choose_backend(device, n, pairs)
+        backend = pair_ops.choose_backend(device, n, pairs)
     if backend not in ("numpy", "torch") or (
             backend == "numpy" and (str(device) != "cpu" or pairs is not None)):
         raise GeovarioError(f"variogram: backend must be torch, or numpy for an exact pass "
                             f"on the CPU; got {backend!r} on {device}"
                             f"{' with sampled pairs' if pairs is not None else ''}")
-    ops = NumpyOps if backend == "numpy" else TorchOps(device)
     dtype = (np.dtype(str(feature_dtype).removeprefix("torch.")).name if feature_dtype
              else "float64" if features.shape[1] <= 3 else "float32")
-    feats = ops.tensor(features, dtype)
+    feats = pair_ops.backend_array(features, backend, device, dtype)
     if dissimilarity == "cosine":
         norms = np.linalg.norm(np.asarray(features, dtype=np.float64), axis=1)
         if (norms == 0).any():
             rows = np.flatnonzero(norms == 0)[:5].tolist()
             raise GeovarioError(f"variogram: cosine dissimilarity of zero feature vectors at "
                                 f"rows {rows}")
-        feats = feats / ops.tensor(norms, dtype)[:, None]
-    units = ops.tensor(units_np, "float64")
+        feats = feats / pair_ops.array_like(norms, feats, dtype)[:, None]
+    units = pair_ops.array_like(units_np, feats, "float64")
     robust = estimator == "cressie"
     lag_dtype = "float32" if str(device).startswith("cuda") else "float64"
-    acc = _Accumulator(edges, ops, robust, lag_dtype)
+    acc = _Accumulator(edges, units, robust, lag_dtype)
     if pairs is None:
         _all_pairs(acc, units, feats, dissimilarity, robust, chunk_size, progress)
     else:
@@ -255,9 +244,9 @@ def _all_pairs(acc, units, feats, dissimilarity, robust, chunk, progress) -> Non
     starts = range(0, n, chunk)
     tiles = [(a, b) for a in starts for b in starts if b >= a]
     for a, b in progress_bar(tiles, enabled=progress, desc="variogram pairs", unit="tile"):
-        chord = acc.ops.chords(units[a:a + chunk], units[b:b + chunk])
+        chord = pair_ops.chords(units[a:a + chunk], units[b:b + chunk])
         d, root = _pair_terms(feats[a:a + chunk], feats[b:b + chunk], dissimilarity, robust)
-        acc.add(chord, d, root, acc.ops.upper(len(chord)) if a == b else None)
+        acc.add(chord, d, root, pair_ops.upper(chord) if a == b else None)
 
 
 def sample_block_size(pairs: int, chunk: int) -> int:
@@ -297,7 +286,7 @@ def _sampled_pairs(acc, units, feats, dissimilarity, robust, pairs, seed, chunk,
             batch = min(per_batch, blocks - start)
             rows_a = torch.randint(n, (batch, size), generator=generator).to(units.device)
             rows_b = torch.randint(n, (batch, size), generator=generator).to(units.device)
-            chord = acc.ops.chords(units[rows_a], units[rows_b])
+            chord = pair_ops.chords(units[rows_a], units[rows_b])
             d, root = _pair_terms(feats[rows_a], feats[rows_b], dissimilarity, robust)
             acc.add(chord, d, root, keep=rows_a[:, :, None] != rows_b[:, None, :])
             bar.update(batch * size * size)

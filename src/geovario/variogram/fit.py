@@ -28,7 +28,7 @@ import numpy as np
 from geovario.errors import GeovarioError
 from geovario.variogram.criterion import CRITERION, PARSIMONY_DELTA, SELECTION, aicc, select
 from geovario.variogram.empirical import EmpiricalVariogram
-from geovario.variogram.fitted import FittedVariogram
+from geovario.variogram.fitted import FitRecord, FittedVariogram
 from geovario.variogram.least_squares import RANGE_GRID, SHAPE_GRID, ModelFit, fit_model
 from geovario.variogram.models import FAMILIES, get_model
 from geovario.variogram.structures import nested_gamma
@@ -110,12 +110,10 @@ def fit_variogram(empirical: EmpiricalVariogram, *, model: str = "auto",
         fits.append((aicc(fit.rss, w, p), p, fit))
     score, _, best = select(fits)
     fitted = FittedVariogram(
-        nugget=best.nugget, structures=best.structures, dissimilarity=empirical.dissimilarity,
-        estimator=empirical.estimator, weighting=weighting, min_pairs=min_pairs,
-        rss=best.rss, aicc=score, range_at_bound=best.range_at_bound, empirical=empirical,
-        candidates={fit.model: value for value, _, fit in fits},
-        parameters={fit.model: p for _, p, fit in fits},
-    )
+        best.nugget, best.structures, empirical.dissimilarity, empirical.estimator, min_pairs,
+        empirical, FitRecord(weighting, best.rss, score, best.range_at_bound,
+                             candidates={fit.model: value for value, _, fit in fits},
+                             parameters={fit.model: p for _, p, fit in fits}))
     if warn:
         fitted.warn()
     return fitted

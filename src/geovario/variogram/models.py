@@ -23,67 +23,21 @@ shape-free models above is registered (``exponential+exponential``,
 ``model="auto"`` and ``geovario variogram --family`` choose from.
 
 A subclass defines only ``correlation``; fitting and evaluation live elsewhere.
-The functions are written against a tiny array namespace so the same formula
-serves numpy (fitting, plots) and torch (the loss, on any device).
+``correlation`` gets the array namespace of its input (numpy or torch, see
+:mod:`geovario.arrays`), so the same formula serves numpy (fitting, plots; complex lags
+for exact slopes) and torch (the loss, on any device).
 """
 
 import math
-import sys
-from typing import Any, ClassVar
+from typing import ClassVar
 
 import numpy as np
 
+from geovario.arrays import array_namespace
 from geovario.errors import GeovarioError
 from geovario.registry import Registry
 
 E_MINUS_3 = math.exp(-3.0)
-
-
-class NumpyOps:
-    """Array operations for numpy inputs."""
-
-    exp = staticmethod(np.exp)
-
-    @staticmethod
-    def clip(x, low, high):
-        """Clamp elementwise."""
-        return np.clip(x, low, high)
-
-
-class TorchOps:
-    """Array operations for torch inputs (differentiable, any device)."""
-
-    @staticmethod
-    def exp(x):
-        """Elementwise exponential."""
-        return x.exp()
-
-    @staticmethod
-    def clip(x, low, high):
-        """Clamp elementwise."""
-        return x.clamp(low, high)
-
-
-class ComplexStepOps(NumpyOps):
-    """numpy operations on h + iε, whose imaginary part carries ε·dγ/dh (complex step).
-
-    ``clip`` clips the real part and zeroes the derivative where it clips, as autograd's
-    clamp does; exp and arithmetic are analytic, so the derivative is exact to rounding.
-    """
-
-    @staticmethod
-    def clip(x, low, high):
-        """Clamp the real part; a clamped element's derivative is zero."""
-        real = np.clip(x.real, low, high)
-        return real + 1j * np.where(real == x.real, x.imag, 0.0)
-
-
-def ops_for(x: Any):
-    """Pick the operations that match the array type of ``x`` (torch only if loaded)."""
-    torch = sys.modules.get("torch")
-    if torch is not None and isinstance(x, torch.Tensor):
-        return TorchOps
-    return ComplexStepOps if np.iscomplexobj(x) else NumpyOps
 
 
 class VariogramModel:
@@ -95,8 +49,13 @@ class VariogramModel:
     shape_choices: ClassVar[tuple[float, ...] | None] = None
     formula: ClassVar[str] = ""
 
-    def correlation(self, x, shape: float | None, ops):
-        """ρ(x) for x = h / r ≥ 0; ρ(0) = 1 and ρ(1) = e⁻³ (or 0 for spherical)."""
+    def correlation(self, x, shape: float | None, xp):
+        """ρ(x) for x = h / r ≥ 0; ρ(0) = 1 and ρ(1) = e⁻³ (or 0 for spherical).
+
+        ``xp`` is numpy or torch, whichever ``x`` belongs to. numpy's ``clip`` orders
+        complex numbers by their real part first, so a clip at a bound the lag does not
+        reach keeps the complex step's derivative, and a clipped lag gets derivative 0.
+        """
         raise NotImplementedError
 
     @property
@@ -112,8 +71,8 @@ class VariogramModel:
     def gamma(self, h_km, nugget: float, partial_sill: float, range_km: float,
               shape: float | None = None):
         """γ(h) = n + s(1 − ρ(h / r)), for numpy arrays or torch tensors of km."""
-        ops = ops_for(h_km)
-        return nugget + partial_sill * (1.0 - self.correlation(h_km / range_km, shape, ops))
+        xp = array_namespace(h_km)
+        return nugget + partial_sill * (1.0 - self.correlation(h_km / range_km, shape, xp))
 
 
 class NestedModel:
@@ -201,8 +160,8 @@ class Spherical(VariogramModel):
     name: ClassVar[str] = "spherical"
     formula: ClassVar[str] = "n + s(1.5x - 0.5x^3) for x = h/r < 1, n + s beyond"
 
-    def correlation(self, x, shape, ops):  # noqa: D102
-        x = ops.clip(x, 0.0, 1.0)
+    def correlation(self, x, shape, xp):  # noqa: D102
+        x = xp.clip(x, 0.0, 1.0)
         return 1.0 - 1.5 * x + 0.5 * x * x * x
 
 
@@ -213,8 +172,8 @@ class Exponential(VariogramModel):
     name: ClassVar[str] = "exponential"
     formula: ClassVar[str] = "n + s(1 - exp(-3h/r))"
 
-    def correlation(self, x, shape, ops):  # noqa: D102
-        return ops.exp(-3.0 * x)
+    def correlation(self, x, shape, xp):  # noqa: D102
+        return xp.exp(-3.0 * x)
 
 
 @register_model
@@ -224,8 +183,8 @@ class Gaussian(VariogramModel):
     name: ClassVar[str] = "gaussian"
     formula: ClassVar[str] = "n + s(1 - exp(-3(h/r)^2))"
 
-    def correlation(self, x, shape, ops):  # noqa: D102
-        return ops.exp(-3.0 * x * x)
+    def correlation(self, x, shape, xp):  # noqa: D102
+        return xp.exp(-3.0 * x * x)
 
 
 @register_model
@@ -239,13 +198,13 @@ class Stable(VariogramModel):
     shape_bounds: ClassVar[tuple[float, float]] = (0.05, 2.0)
     formula: ClassVar[str] = "n + s(1 - exp(-3(h/r)^alpha)), 0 < alpha <= 2"
 
-    def correlation(self, x, shape, ops):  # noqa: D102
-        return ops.exp(-3.0 * ops.clip(x, 0.0, None) ** shape)
+    def correlation(self, x, shape, xp):  # noqa: D102
+        return xp.exp(-3.0 * xp.clip(x, 0.0, None) ** shape)
 
 
-def _matern_unit(s, nu: float, ops):
+def _matern_unit(s, nu: float, xp):
     """Matérn correlation of s = √(2ν)·h/ℓ for the half-integer ν in closed form."""
-    e = ops.exp(-s)
+    e = xp.exp(-s)
     if nu == 0.5:
         return e
     if nu == 1.5:
@@ -258,7 +217,7 @@ def _x95(nu: float) -> float:
     lo, hi = 0.0, 50.0
     for _ in range(200):
         mid = (lo + hi) / 2
-        if _matern_unit(np.float64(mid), nu, NumpyOps) > E_MINUS_3:
+        if _matern_unit(np.float64(mid), nu, np) > E_MINUS_3:
             lo = mid
         else:
             hi = mid
@@ -280,11 +239,11 @@ class Matern(VariogramModel):
     shape_choices: ClassVar[tuple[float, ...]] = (0.5, 1.5, 2.5)
     formula: ClassVar[str] = "n + s(1 - M_nu(c_nu h/r)), nu in {0.5, 1.5, 2.5}"
 
-    def correlation(self, x, shape, ops):  # noqa: D102
+    def correlation(self, x, shape, xp):  # noqa: D102
         if shape not in MATERN_X95:
             raise GeovarioError(f"variogram: matern shape (nu) must be one of "
                                 f"{sorted(MATERN_X95)}, got {shape!r}")
-        return _matern_unit(MATERN_X95[shape] * ops.clip(x, 0.0, None), shape, ops)
+        return _matern_unit(MATERN_X95[shape] * xp.clip(x, 0.0, None), shape, xp)
 
 
 def _register_nested_pairs() -> None:

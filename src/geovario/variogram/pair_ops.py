@@ -1,15 +1,17 @@
-"""Array operations of the variogram's pair pass, in numpy and in torch.
+"""Array operations of the variogram's pair pass, on numpy arrays or torch tensors.
 
 The pass (``geovario.variogram.empirical``) is written once against these few
-operations. numpy serves exact passes on the CPU up to ``NUMPY_MAX_PAIRS`` pairs, so
-``geovario variogram`` on a few thousand points never imports torch; torch serves the
-GPU, sampled pairs and large CPU passes, where its threads pay for its start-up. Both
-give the same bins, counts and sums up to rounding.
+operations, each working in the namespace of its input (:mod:`geovario.arrays`); the
+backend is chosen once, when the points and features are first put into arrays
+(:func:`backend_array`). numpy serves exact passes on the CPU up to ``NUMPY_MAX_PAIRS``
+pairs, so ``geovario variogram`` on a few thousand points never imports torch; torch
+serves the GPU, sampled pairs and large CPU passes, where its threads pay for its
+start-up. Both give the same bins, counts and sums up to rounding.
 """
 
 import numpy as np
 
-from geovario.geo.distance import EARTH_RADIUS_KM
+from geovario.arrays import array_namespace, astype
 
 #: An exact pass on the CPU up to this many pairs (N ≈ 14,000 points) runs in numpy:
 #: importing torch (1.5–3 s on two cores) costs more than its threads save there
@@ -22,6 +24,23 @@ def choose_backend(device, n_points: int, pairs: int | None) -> str:
     if str(device) == "cpu" and pairs is None and n_points * (n_points - 1) // 2 <= NUMPY_MAX_PAIRS:
         return "numpy"
     return "torch"
+
+
+def backend_array(array, backend: str, device, dtype: str):
+    """``array`` as a numpy array (``backend="numpy"``) or a torch tensor on ``device``."""
+    if backend == "numpy":
+        return np.asarray(array, dtype=dtype)
+    import torch
+
+    return astype(torch.as_tensor(np.ascontiguousarray(array), device=torch.device(device)),
+                  dtype)
+
+
+def array_like(array, like, dtype: str):
+    """``array`` (numpy) in the namespace and on the device of ``like``."""
+    if array_namespace(like) is np:
+        return np.asarray(array, dtype=dtype)
+    return backend_array(array, "torch", like.device, dtype)
 
 
 def exact_chords(u_a: np.ndarray, u_b: np.ndarray) -> np.ndarray:
@@ -37,71 +56,31 @@ def exact_chords(u_a: np.ndarray, u_b: np.ndarray) -> np.ndarray:
     return np.sqrt(total, out=total)
 
 
-def chord_to_km_np(chord, dtype=np.float64):
-    """Numpy twin of :func:`geovario.geo.distance.chord_to_km`: 2R·atan2(c/2, √(1 − c²/4))."""
-    half = np.asarray(chord) * 0.5
-    cosine = np.sqrt(np.maximum(1.0 - half * half, 0.0))
-    return np.arctan2(half.astype(dtype), cosine.astype(dtype)) * (2 * EARTH_RADIUS_KM)
+def chords(u_a, u_b):
+    """Chords between two blocks (or batches of blocks) of unit vectors, exactly."""
+    if array_namespace(u_a) is np:
+        return exact_chords(u_a, u_b)
+    import torch
+
+    return torch.cdist(u_a, u_b, compute_mode="donot_use_mm_for_euclid_dist")
 
 
-class NumpyOps:
-    """The pair pass's array operations in numpy: CPU, float64 bins, no torch to import."""
-
-    chords = staticmethod(exact_chords)
-
-    @staticmethod
-    def tensor(array, dtype=None):
-        """An array of the backend (dtype a numpy dtype name)."""
-        return np.asarray(array, dtype=dtype)
-
-    @staticmethod
-    def bin_index(chord, inner):
-        """Bin of each chord: edges[i] <= c < edges[i + 1] is bin i; beyond the last, K."""
+def bin_index(chord, inner):
+    """Bin of each chord: edges[i] <= c < edges[i + 1] is bin i; beyond the last, K."""
+    if array_namespace(chord) is np:
         return np.searchsorted(inner, chord.reshape(-1), side="right")
+    import torch
 
-    @staticmethod
-    def bincount(index, weights, length):
-        """Sum of ``weights`` (or 1) per bin, float64."""
-        return np.bincount(index, weights=weights, minlength=length).astype(np.float64)
-
-    @staticmethod
-    def upper(n):
-        """Mask of the strict upper triangle of an n × n tile."""
-        return np.triu(np.ones((n, n), dtype=bool), k=1)
-
-    km = staticmethod(chord_to_km_np)
-    double = staticmethod(lambda x: np.asarray(x, dtype=np.float64))
-    numpy = staticmethod(np.asarray)
+    return torch.bucketize(chord, inner, right=True).reshape(-1)
 
 
-class TorchOps:
-    """The same operations in torch, on any device (the GPU, and large CPU passes)."""
+def bincount(index, weights, length: int):
+    """Sum of ``weights`` (or 1) per bin, float64."""
+    xp = array_namespace(index)
+    return astype(xp.bincount(index, weights=weights, minlength=length), "float64")
 
-    def __init__(self, device):
-        import torch
 
-        self.torch, self.device = torch, torch.device(device)
-
-    def tensor(self, array, dtype=None):  # noqa: D102
-        out = self.torch.as_tensor(np.ascontiguousarray(array), device=self.device)
-        return out if dtype is None else out.to(getattr(self.torch, dtype))
-
-    def chords(self, ua, ub):  # noqa: D102
-        return self.torch.cdist(ua, ub, compute_mode="donot_use_mm_for_euclid_dist")
-
-    def bin_index(self, chord, inner):  # noqa: D102
-        return self.torch.bucketize(chord, inner, right=True).reshape(-1)
-
-    def bincount(self, index, weights, length):  # noqa: D102
-        return self.torch.bincount(index, weights=weights, minlength=length).double()
-
-    def upper(self, n):  # noqa: D102
-        return self.torch.ones((n, n), dtype=self.torch.bool, device=self.device).triu_(1)
-
-    def km(self, chord, dtype):  # noqa: D102
-        from geovario.geo.distance import chord_to_km
-
-        return chord_to_km(chord, getattr(self.torch, np.dtype(dtype).name))
-
-    double = staticmethod(lambda x: x.double())
-    numpy = staticmethod(lambda x: x.cpu().numpy())
+def upper(tile):
+    """Mask of the strict upper triangle of a square tile."""
+    xp = array_namespace(tile)
+    return xp.triu(xp.ones_like(tile, dtype=bool), 1)

@@ -1,25 +1,19 @@
-"""Runs on the Hugging Face Hub: ``hf:OWNER/NAME[@REVISION]`` references and ``push``.
+"""``geovario push``: upload a run's inference files and a model card generated from it.
 
-Wherever geovario takes a run directory it also takes ``hf:OWNER/NAME[@REVISION]``:
-:func:`resolve_run_dir` downloads the run's files once into the Hugging Face cache
-(``huggingface_hub.snapshot_download``) and returns that folder, so the rest of
-geovario only ever sees a local run directory. With ``HF_HUB_OFFLINE=1`` a run already
-in the cache loads without the network. :func:`push_run` uploads what inference needs
-and a model card generated from the run.
+Only the ``push`` command imports this module; loading a run needs :mod:`geovario.hub.refs`
+alone.
 """
 
 import io
 import json
-import os
-import re
 from pathlib import Path
 
-from geovario.errors import GeovarioError
+from geovario.errors import input_error
 from geovario.fileio import read_json
+from geovario.hub.refs import HUB_ERRORS, HUB_PREFIX, valid_repo_id
 from geovario.rundir import (
     CONFIG_NAME,
     EVALUATION_NAME,
-    GALLERY_CACHE_NAME,
     MODEL_CARD_NAME,
     VARIOGRAM_NAME,
     VARIOGRAM_PLOT_NAME,
@@ -29,101 +23,7 @@ from geovario.rundir import (
     variogram_file,
 )
 
-HUB_PREFIX = "hf:"
-#: The run files a Hub repository holds (besides the model card), and all a load fetches.
-HUB_FILES = (CONFIG_NAME, WEIGHTS_NAME, VARIOGRAM_NAME, VARIOGRAM_PLOT_NAME, EVALUATION_NAME)
 TAGS = ("geolocalization", "image-geolocation", "geoclip", "contrastive-learning")
-_REPO_ID = re.compile(r"[A-Za-z0-9][\w.-]*/[A-Za-z0-9][\w.-]*")
-
-try:  # huggingface_hub >= 1.0 talks HTTP through httpx, whose errors are not OSErrors
-    from httpx import HTTPError as _HttpxError
-except ImportError:  # pragma: no cover - older huggingface_hub uses requests (OSError)
-    _HttpxError = OSError
-#: What talking to the Hub can raise (besides huggingface_hub's own HTTP errors).
-HUB_ERRORS = (OSError, ValueError, _HttpxError)
-
-
-def is_hub_ref(ref: str | Path) -> bool:
-    """Whether a run reference names a Hub repository rather than a folder."""
-    return str(ref).startswith(HUB_PREFIX)
-
-
-def parse_hub_ref(ref: str) -> tuple[str, str | None]:
-    """``hf:OWNER/NAME[@REVISION]`` → (repo id, revision or None).
-
-    Raises:
-        GeovarioError: "<ref>: not a Hugging Face run reference like hf:OWNER/NAME[@REVISION]".
-    """
-    repo_id, at, revision = ref.removeprefix(HUB_PREFIX).partition("@")
-    if not _valid_repo_id(repo_id) or (at and not revision):
-        raise GeovarioError(f"{ref}: not a Hugging Face run reference like "
-                            "hf:OWNER/NAME[@REVISION]")
-    return repo_id, revision or None
-
-
-def _valid_repo_id(repo_id: str) -> bool:
-    return bool(_REPO_ID.fullmatch(repo_id)) and ".." not in repo_id and "--" not in repo_id
-
-
-def resolve_run_dir(ref: str | Path) -> Path:
-    """The local folder of a run: ``ref`` itself, or a Hub run's snapshot in the HF cache.
-
-    Only :data:`HUB_FILES` are downloaded, once; later calls read the cache (also with
-    ``HF_HUB_OFFLINE=1``).
-
-    Raises:
-        GeovarioError: for a malformed ``hf:`` reference, a repository or revision the
-            Hub does not have, a run neither reachable nor in the cache, or a repository
-            that holds no geovario run.
-    """
-    if not is_hub_ref(ref):
-        return Path(ref)
-    import huggingface_hub
-    from huggingface_hub.errors import (
-        LocalEntryNotFoundError,
-        RepositoryNotFoundError,
-        RevisionNotFoundError,
-    )
-
-    repo_id, revision = parse_hub_ref(str(ref))
-    try:
-        folder = Path(huggingface_hub.snapshot_download(repo_id, revision=revision,
-                                                        allow_patterns=list(HUB_FILES)))
-    except RepositoryNotFoundError:
-        raise GeovarioError(f"{ref}: no model repository {repo_id} on the Hugging Face Hub "
-                            "(or it is private: log in with `hf auth login`)") from None
-    except RevisionNotFoundError:
-        raise GeovarioError(f"{ref}: the Hugging Face repository {repo_id} has no revision "
-                            f"{revision!r}") from None
-    except LocalEntryNotFoundError:
-        why = ("HF_HUB_OFFLINE is set" if huggingface_hub.constants.HF_HUB_OFFLINE
-               else "the Hub cannot be reached")
-        raise GeovarioError(f"{ref}: not in the local Hugging Face cache and {why}") from None
-    except HUB_ERRORS as error:
-        raise GeovarioError(f"{ref}: cannot download from the Hugging Face Hub "
-                            f"({_one_line(error)})") from None
-    if not (folder / WEIGHTS_NAME).is_file() or not (folder / CONFIG_NAME).is_file():
-        raise GeovarioError(f"{ref}: the repository holds no geovario run (no {WEIGHTS_NAME} "
-                            f"and {CONFIG_NAME})")
-    return folder
-
-
-def gallery_cache_dir(ref: str | Path) -> Path:
-    """Where a run's embedded galleries are kept.
-
-    A local run keeps them in its own folder. A Hub run's snapshot belongs to
-    huggingface_hub's cache, so they go to geovario's user cache instead, shared by every
-    Hub run (each file is keyed by the weights and the gallery).
-    """
-    if not is_hub_ref(ref):
-        return Path(ref) / GALLERY_CACHE_NAME
-    return user_gallery_cache_dir()
-
-
-def user_gallery_cache_dir() -> Path:
-    """The gallery cache of runs without a folder of their own (Hub runs, built-in models)."""
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "geovario" / GALLERY_CACHE_NAME
 
 
 def run_files(run_dir: str | Path, repo_id: str, *, revision: str | None = None,
@@ -143,12 +43,12 @@ def run_files(run_dir: str | Path, repo_id: str, *, revision: str | None = None,
     """
     run_dir = Path(run_dir)
     if not (run_dir / WEIGHTS_NAME).is_file():
-        raise GeovarioError(f"{run_dir}: no {WEIGHTS_NAME}; not a trained geovario run "
-                            "(training writes it at the end of each epoch)")
+        raise input_error(run_dir, f"no {WEIGHTS_NAME}; not a trained geovario run (training "
+                          "writes it at the end of each epoch)")
     config = read_config(run_dir)
-    if not _valid_repo_id(repo_id):
-        raise GeovarioError(f"push: {repo_id!r} is not a Hugging Face repository id like "
-                            "OWNER/NAME")
+    if not valid_repo_id(repo_id):
+        raise input_error("push", f"{repo_id!r} is not a Hugging Face repository id like "
+                          "OWNER/NAME")
     files: dict[str, Path | bytes] = {
         name: run_dir / name for name in (WEIGHTS_NAME, CONFIG_NAME, EVALUATION_NAME)
         if (run_dir / name).is_file()}
@@ -201,8 +101,8 @@ def push_run(run_dir: str | Path, repo_id: str, *, private: bool = False,
                                  commit_message=commit_message
                                  or f"Upload geovario run {run_dir.resolve().name}")
     except HUB_ERRORS as error:
-        raise GeovarioError(f"push: cannot upload {run_dir} to Hugging Face model {repo_id} "
-                            f"({_one_line(error)})") from None
+        raise input_error("push", f"cannot upload {run_dir} to Hugging Face model {repo_id}",
+                          cause=error) from None
 
 
 def model_card(repo_id: str, config: dict, *, revision: str | None = None,
@@ -282,8 +182,3 @@ def _plot_png(fitted) -> bytes:
     buffer = io.BytesIO()
     variogram_figure(fitted).savefig(buffer, format="png")
     return buffer.getvalue()
-
-
-def _one_line(error: Exception) -> str:
-    lines = str(error).strip().splitlines()
-    return f"{type(error).__name__}: {lines[0]}" if lines else type(error).__name__
