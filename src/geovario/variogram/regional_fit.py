@@ -14,14 +14,17 @@ global curve. In Bayesian terms the global curve is a prior worth κ pairs and �
 posterior mean, so a shrunk bin enters the fit as n_k + κ pairs (bins the global fit left
 out stay as they are). The shrunk bins are then fitted by the very code that fitted the
 global ones (:func:`~geovario.variogram.fit.fit_variogram`: the global fit's weighting
-and ``min_pairs``, every model by AICc), so every region has a nugget, sill and
-practical range that mean what the global fit's mean. A region with no pairs at all uses
-the global fit itself. The region's unshrunk fit is kept beside it, for comparison only.
+and ``min_pairs``; ``model``, by default every model by AICc), so every region has a
+nugget, sill and practical range that mean what the global fit's mean. A region with no
+pairs at all uses the global fit itself. The region's unshrunk fit is kept beside it,
+for comparison only.
 
-Why κ = 100 by default: a bin's standard error is about σ/√n (pairs at one lag share
-few places), σ the per-pair spread of d, typically 0.1–0.2 in cosine dissimilarity; at
-n = 100 that is 0.01–0.02, the size of the differences between regions worth believing,
-so below about 100 pairs the global curve is the better guess and above it the region's.
+Why κ = 100 by default: with independent pairs the rule is the posterior mean of a
+bin whose per-pair spread is σ and whose regional values scatter by τ around the global
+one, κ = σ²/τ². On 3,000 Blue Marble places (EfficientNet-Lite0 features, 4 regions, bins
+of 1,000+ pairs) σ = 0.08–0.14 and τ = 0.01–0.04, so σ²/τ² = 11–225 (median about 40);
+pairs that share places are worth less than independent ones, so κ = 100 leans toward
+the global curve.
 """
 
 import contextlib
