@@ -201,7 +201,7 @@ class SemivariogramContrastiveLoss(VariogramGuidedLoss):
         false = negative & within & (residual >= 0)
         boost = torch.exp(self.hard_strength * (residual - margin)).clamp(max=self.max_weight)
         weights = torch.where(hard, boost, weights)
-        correlation = curves.spatial_correlation(h).clamp(0, 1)
+        correlation = (1.0 - gamma / curves.sill).clamp(0, 1)  # of the anchor's curve
         ramp = (residual / self.false_ramp).clamp(0, 1)
         share = torch.where(false, self.false_strength * correlation * ramp, torch.zeros_like(h))
         if self.false_negatives == "downweight":

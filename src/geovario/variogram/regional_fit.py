@@ -37,12 +37,10 @@ from geovario.geo.validate import validate_coords
 from geovario.variogram.empirical import EmpiricalVariogram
 from geovario.variogram.fit import fit_variogram
 from geovario.variogram.fitted import FittedVariogram
-from geovario.variogram.regional import Region, RegionalVariogram
+from geovario.variogram.regional import DEFAULT_SHRINKAGE_PAIRS, Region, RegionalVariogram
 from geovario.variogram.regional_pairs import regional_empirical
 from geovario.variogram.regions import find_regions, nearest_region
 
-#: κ: a bin of this many ordered pairs counts half its own and half the global curve.
-DEFAULT_SHRINKAGE_PAIRS = 100.0
 #: A region holds at least this many places; thinner clusters are merged away.
 DEFAULT_MIN_POINTS = 100
 #: Places the regional pass uses at most (N² ordered pairs: 10⁸ at 10,000).
