@@ -112,8 +112,9 @@ class AnchorCurves:
 class RegionalVariogram:
     """A global fit and one curve per region; with no regions, the global fit alone.
 
-    Attributes the loss and the trainer read of a variogram (``dissimilarity``,
-    ``empirical``, ``sill``, ``range_km``, …) are the global fit's.
+    Any other attribute a variogram has (``dissimilarity``, ``empirical``, ``sill``,
+    ``range_km``, ``warnings``, …) is the global fit's, so code written for one global
+    fit (the trainer, a refit's warnings, a custom loss) reads the global curve.
     """
 
     def __init__(self, global_fit: FittedVariogram, regions: tuple[Region, ...] = (), *,
@@ -129,7 +130,11 @@ class RegionalVariogram:
         return np.array([[r.lat, r.lon] for r in self.regions], dtype=np.float64).reshape(-1, 2)
 
     def region_of(self, coords_deg):
-        """Region of each place (nearest centroid), numpy or torch; 0 without regions."""
+        """Region of each place (nearest centroid), numpy or torch.
+
+        Raises:
+            GeovarioError: "variogram: a global variogram has no regions".
+        """
         if not self.regions:
             raise GeovarioError("variogram: a global variogram has no regions")
         return nearest_region(coords_deg, self.centroids_deg)
