@@ -123,3 +123,34 @@ def test_readable_summary_of_a_nested_fit(inputs, capsys):
     assert "structure 2   gaussian: partial sill" in out
     assert "effective range of the summed curve" in out and "slope range" in out
     assert "gamma at      1 km" in out and "2500 km" in out
+
+
+def test_regions_write_a_regional_file_plot_and_table(tmp_path, capsys):
+    """Two groups of places an ocean apart: two regions, each with its own curve."""
+    from geovario.variogram.regional import RegionalVariogram, load_variogram
+
+    rng = np.random.default_rng(3)
+    coords = np.concatenate([np.stack([rng.uniform(35, 60, 300), rng.uniform(-10, 30, 300)], 1),
+                             np.stack([rng.uniform(-40, 10, 300), rng.uniform(-75, -40, 300)],
+                                      1)])
+    features = np.concatenate([np.cos(np.radians(coords) * 8), np.sin(np.radians(coords))],
+                              axis=1) + rng.normal(0, 0.2, (600, 4))
+    np.save(tmp_path / "f.npy", features.astype(np.float32))
+    pd.DataFrame({"lat": coords[:, 0], "lon": coords[:, 1]}).to_csv(tmp_path / "c.csv",
+                                                                    index=False)
+    out, plot = tmp_path / "regional.json", tmp_path / "regional.png"
+    argv = ["variogram", str(tmp_path / "f.npy"), str(tmp_path / "c.csv"), "--model",
+            "exponential", "--regions", "2", "--region-min-points", "50"]
+    assert main([*argv, "--out", str(out), "--plot", str(plot)]) == 0
+    table = capsys.readouterr().out
+    assert "regions       2 (asked 2; at least 50 places each" in table
+    assert "own fit km" in table and "family        exponential" in table
+    regional = load_variogram(out)
+    assert isinstance(regional, RegionalVariogram) and len(regional.regions) == 2
+    assert sorted(r.points for r in regional.regions) == [300, 300]
+    assert FittedVariogram.load(out).model == "exponential"  # a global reader still reads it
+    assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert main([*argv, "--json"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert printed == regional.to_dict()
+    assert [r["points"] for r in printed["regional"]["regions"]] == [300, 300]

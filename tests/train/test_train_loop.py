@@ -3,7 +3,7 @@ import json
 import numpy as np
 import pytest
 import torch
-from safetensors.torch import load_file
+from tests.helpers.resume import assert_resume_after_an_epoch_is_exact, weights
 from tests.helpers.synthetic_testdata import small_config, small_model
 
 from geovario.checkpoint import load_weights
@@ -27,22 +27,6 @@ def test_training_lowers_the_loss_and_beats_chance(store, tmp_path):
     assert summary["val_batch_top1"] > 0.3
     assert [r["lr"] for r in log if r.get("kind") == "epoch"] == pytest.approx(
         [1e-3 * 0.87**e for e in range(4)])
-
-
-def weights(run):
-    return load_file(str(run / "model.safetensors"))
-
-
-def assert_resume_after_an_epoch_is_exact(store, tmp_path, **settings):
-    """Two epochs straight and one epoch + a resume end with bit-identical weights."""
-    train(tmp_path / "straight", small_model(), small_config(store, **settings), progress=False)
-    train(tmp_path / "split", small_model(), small_config(store, epochs=1, **settings),
-          progress=False)
-    train(tmp_path / "split", resume=True, epochs=2, progress=False)
-    a, b = weights(tmp_path / "straight"), weights(tmp_path / "split")
-    assert a.keys() == b.keys()
-    for key in a:
-        torch.testing.assert_close(a[key], b[key], rtol=0, atol=0)
 
 
 def test_resume_after_an_epoch_is_exact(store, tmp_path):

@@ -30,8 +30,8 @@ from geovario.rundir import (
 )
 from geovario.store import open_store
 from geovario.train import TrainConfig, train
-from geovario.variogram.fitted import FittedVariogram
 from geovario.variogram.from_store import fit_store_variogram
+from geovario.variogram.regional import load_variogram
 
 #: Training settings that do not change what a run computes.
 #: (The variogram: every run keeps its own copy of OUT/variogram.json, which
@@ -90,8 +90,8 @@ def _variogram(out: Path, given: Path | None, config: TrainConfig, progress: boo
     """OUT/variogram.json: a copy of ``given``, or fitted on the training store once."""
     path = out / "variogram.json"
     if given is not None:
-        wanted = FittedVariogram.load(given)
-        if path.exists() and FittedVariogram.load(path).to_dict() != wanted.to_dict():
+        wanted = load_variogram(given)  # global or region-wise
+        if path.exists() and load_variogram(path).to_dict() != wanted.to_dict():
             raise GeovarioError(f"ablate: {path} (which the runs in {out} used) differs from "
                                 f"--variogram {given}; use another ablation folder")
         wanted.save(path)

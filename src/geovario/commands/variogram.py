@@ -20,6 +20,11 @@ from geovario.variogram import (
 from geovario.variogram.bins import DEFAULT_MIN_KM, DEFAULT_PER_DECADE, standard_bins
 from geovario.variogram.models import nested_family_names, single_family_names
 from geovario.variogram.pair_ops import choose_backend
+from geovario.variogram.regional_fit import (
+    DEFAULT_MIN_POINTS,
+    DEFAULT_SAMPLE,
+    DEFAULT_SHRINKAGE_PAIRS,
+)
 from geovario.variogram.structures import SLOPE_PER_RADIAN
 
 #: Beyond this many points an exact all-pairs pass is impractical on a CPU (N²/2 pairs);
@@ -81,6 +86,19 @@ def register(parser: argparse.ArgumentParser) -> None:
     add_quiet(parser)
     parser.add_argument("--chunk-size", type=int, default=2048,
                         help="rows per tile of the pair pass")
+    regional = parser.add_argument_group(
+        "region-wise variogram (--regions K): a curve per region of places, shrunk toward "
+        "the global one where the region has few pairs")
+    regional.add_argument("--regions", type=int, default=0, metavar="K",
+                          help="also fit up to K regions (k-means clusters of the places; "
+                          "the loss uses each anchor's region); 0: global only (default: 0)")
+    regional.add_argument("--region-min-points", type=int, default=DEFAULT_MIN_POINTS,
+                          metavar="N", help="fewest places a region may hold; thinner clusters "
+                          f"are merged into their neighbours (default: {DEFAULT_MIN_POINTS})")
+    regional.add_argument("--shrinkage-pairs", type=float, default=DEFAULT_SHRINKAGE_PAIRS,
+                          metavar="KAPPA", help="a region's bin of n pairs weighs n / (n + KAPPA) "
+                          "against the global curve (default: "
+                          f"{DEFAULT_SHRINKAGE_PAIRS:g})")
     parser.add_argument("--out", type=Path, default=None, help="write the fit as JSON here")
     parser.add_argument("--plot", type=Path, default=None, help="write a PNG plot here")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
@@ -128,16 +146,26 @@ def run(args: argparse.Namespace) -> int:
         progress=not (args.json or args.quiet))
     fitted = fit_variogram(empirical, model=args.family, weighting=args.weighting,
                            min_pairs=args.min_pairs, fit_nugget=not args.no_nugget)
-    if args.out is not None:
-        fitted.save(args.out)
-    if args.plot is not None:
-        from geovario.variogram.plot import plot_variogram
+    result = fitted
+    if args.regions:
+        from geovario.variogram.regional_fit import fit_regional_variogram
 
-        plot_variogram(fitted, args.plot)
+        result = fit_regional_variogram(coords, features, fitted, regions=args.regions,
+                                        min_points=args.region_min_points,
+                                        shrinkage_pairs=args.shrinkage_pairs,
+                                        model=args.family, seed=args.seed)
+    if args.out is not None:
+        result.save(args.out)
+    if args.plot is not None:
+        from geovario.variogram.regional_plot import plot_any_variogram
+
+        plot_any_variogram(result, args.plot)
     if args.json:
-        print(json.dumps(fitted.to_dict()))
+        print(json.dumps(result.to_dict()))
     else:
         print(format_fit(fitted))
+        if args.regions:
+            print(format_regions(result))
     return 0
 
 
@@ -183,4 +211,19 @@ def format_fit(fitted: FittedVariogram) -> str:
     emp = fitted.empirical
     for lag, gamma, count in zip(emp.lag_km, emp.gamma, emp.pairs, strict=True):
         lines.append(f"{lag:12.1f} {gamma:12.6g} {count:14,d}")
+    return "\n".join(lines)
+
+
+def format_regions(regional) -> str:
+    """One line per region: centroid, places, range and sill, and its own fit's range."""
+    lines = ["", f"regions       {len(regional.regions)} (asked {regional.requested}; at least "
+             f"{regional.min_points} places each; pairs anchored in the region, shrunk toward "
+             f"the global curve with kappa {regional.shrinkage_pairs:g}; up to "
+             f"{DEFAULT_SAMPLE:,} places)",
+             f"{'region':>6} {'lat':>7} {'lon':>8} {'places':>8} {'range km':>10} "
+             f"{'sill':>9} {'own fit km':>11}"]
+    for i, r in enumerate(regional.regions):
+        own = "-" if r.local is None else f"{r.local.range_km:,.0f}"
+        lines.append(f"{i:>6} {r.lat:7.1f} {r.lon:8.1f} {r.points:8,d} "
+                     f"{r.fitted.range_km:10,.0f} {r.fitted.sill:9.4g} {own:>11}")
     return "\n".join(lines)

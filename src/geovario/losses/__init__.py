@@ -47,8 +47,9 @@ def loss_class(name: str) -> type:
 def build_loss(name: str, *, variogram=None, **options):
     """A loss by name with its options (the training config's ``loss`` and ``loss_options``).
 
-    ``variogram`` (a :class:`~geovario.variogram.fitted.FittedVariogram` or the path of
-    its JSON file) is the run's; only a loss that ``needs_variogram`` receives it.
+    ``variogram`` (a :class:`~geovario.variogram.fitted.FittedVariogram`, a
+    :class:`~geovario.variogram.regional.RegionalVariogram` or the path of either's JSON
+    file) is the run's; only a loss that ``needs_variogram`` receives it.
     A loss with an ``options_class`` refuses options that class lacks.
 
     Raises:
@@ -65,9 +66,10 @@ def build_loss(name: str, *, variogram=None, **options):
     if variogram is None:
         raise GeovarioError(f"the {name} loss needs a variogram file")
     from geovario.variogram import FittedVariogram
+    from geovario.variogram.regional import RegionalVariogram, load_variogram
 
-    if not isinstance(variogram, FittedVariogram):
-        variogram = FittedVariogram.load(Path(variogram))
+    if not isinstance(variogram, FittedVariogram | RegionalVariogram):
+        variogram = load_variogram(Path(variogram))
     return cls(variogram=variogram, **options)
 
 

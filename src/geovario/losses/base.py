@@ -8,6 +8,7 @@ from torch import nn
 
 from geovario.registry import Registry
 from geovario.variogram.fitted import FittedVariogram
+from geovario.variogram.regional import RegionalVariogram, variogram_from_dict
 
 
 @dataclass
@@ -68,18 +69,20 @@ class ContrastiveLoss(nn.Module):
 class VariogramGuidedLoss(ContrastiveLoss):
     """A loss that reads the run's fitted variogram; training may refit it as it goes.
 
-    ``self.variogram`` is the current fit; a refit calls :meth:`set_variogram`, which a
-    subclass extends to recompute what it derives from the fit. The variogram is the
-    loss's state, so a resumed run continues from the last refit.
+    ``self.variogram`` is the current fit, global (:class:`FittedVariogram`) or
+    region-wise (:class:`RegionalVariogram`, whose plain attributes are its global
+    fit's); a refit calls :meth:`set_variogram`, which a subclass extends to recompute
+    what it derives from the fit. The variogram is the loss's state, so a resumed run
+    continues from the last refit.
     """
 
     needs_variogram = True
 
-    def __init__(self, variogram: FittedVariogram):
+    def __init__(self, variogram: FittedVariogram | RegionalVariogram):
         super().__init__()
         self.set_variogram(variogram)
 
-    def set_variogram(self, variogram: FittedVariogram) -> None:
+    def set_variogram(self, variogram: FittedVariogram | RegionalVariogram) -> None:
         """Use another fitted variogram from now on (a refit)."""
         self.variogram = variogram
 
@@ -90,7 +93,7 @@ class VariogramGuidedLoss(ContrastiveLoss):
     def set_extra_state(self, state: dict[str, Any]) -> None:
         """Continue from a saved variogram."""
         if state.get("variogram") is not None:
-            self.set_variogram(FittedVariogram.from_dict(state["variogram"]))
+            self.set_variogram(variogram_from_dict(state["variogram"]))
 
 
 #: Losses by name; a new loss registers itself with ``@LOSSES.register("name")``.

@@ -36,6 +36,11 @@ range (the first distance where the fitted model's slope falls below 0.01 per ra
 ``FittedVariogram.slope_range_km``), p_ij = max(0, d_ij − γ(h_ij)) and the negative's
 logit is *multiplied* by exp(p_ij); beyond it nothing changes.
 
+With a region-wise variogram (:class:`~geovario.variogram.regional.RegionalVariogram`)
+every quantity above that comes from the fit (γ, sill, range ρ, the slope range, the
+correlation c) is that of the anchor's region, the anchor being the image whose own
+location is the positive; the per-lag spread σ(h) stays the global fit's.
+
 Until the feature queue has been filled once, the loss is plain InfoNCE (warm-up).
 Pair terms are computed in float32 with autocast off, whatever the caller's context.
 """
@@ -51,6 +56,7 @@ from geovario.geo.distance import chord_to_km, unit_vectors_torch
 from geovario.losses.base import LOSSES, ContrastiveInputs, VariogramGuidedLoss
 from geovario.losses.options import SemivariogramOptions, make_options
 from geovario.variogram.fitted import FittedVariogram
+from geovario.variogram.regional import AnchorCurves, RegionalVariogram, as_regional
 
 #: Soft-positive: the most target mass an anchor's false negatives share, whatever λ.
 SOFT_POSITIVE_MAX_SHARE = 0.5
@@ -75,8 +81,8 @@ class SemivariogramContrastiveLoss(VariogramGuidedLoss):
                  "Wang, Deuser, Zollner, Werner; SIGSPATIAL 2025, "
                  f"[arXiv:{PAPER_ARXIV}](https://arxiv.org/abs/{PAPER_ARXIV})).")
 
-    def __init__(self, variogram: FittedVariogram, options: SemivariogramOptions | None = None,
-                 **overrides):
+    def __init__(self, variogram: FittedVariogram | RegionalVariogram,
+                 options: SemivariogramOptions | None = None, **overrides):
         if options is None:
             options = make_options(SemivariogramOptions, overrides, "semivariogram")
         elif overrides:
@@ -97,9 +103,11 @@ class SemivariogramContrastiveLoss(VariogramGuidedLoss):
         self.rule, self.residual_scale = options.rule, options.residual_scale
         super().__init__(variogram)
 
-    def set_variogram(self, variogram: FittedVariogram) -> None:
+    def set_variogram(self, variogram: FittedVariogram | RegionalVariogram) -> None:
         """Use another fitted variogram from now on (a refit), with the ranges it implies."""
         super().set_variogram(variogram)
+        #: Global or region-wise, the curves come per anchor through one interface.
+        self.curves = as_regional(variogram)
         #: The range that separates near from far pairs under the chosen rule.
         self.range_km = (variogram.slope_range_km() if self.rule == "prototype"
                          else variogram.range_km)
@@ -118,11 +126,24 @@ class SemivariogramContrastiveLoss(VariogramGuidedLoss):
                 "hard_margin": self.hard_margin, "false_negatives": self.false_negatives,
                 "false_strength": self.false_strength, "false_ramp": self.false_ramp,
                 "soft_positive_max_share": SOFT_POSITIVE_MAX_SHARE,
-                "range_bound": self.variogram.range_bound or "none"}
+                "range_bound": self.variogram.range_bound or "none",
+                **self._region_settings()}
 
-    def expected_dissimilarity(self, h_km: torch.Tensor) -> torch.Tensor:
-        """γ(h): the dissimilarity expected of two images h km apart."""
-        return self.variogram.gamma(h_km)
+    def _region_settings(self) -> dict[str, float | str]:
+        """Region count and each region's range, for a region-wise variogram."""
+        if not self.curves.regions:
+            return {}
+        ranges = [r.fitted.slope_range_km() if self.rule == "prototype" else r.fitted.range_km
+                  for r in self.curves.regions]
+        return {"regions": len(ranges),
+                "region_ranges_km": "; ".join(f"{km:,.0f}" for km in ranges)}
+
+    def expected_dissimilarity(self, h_km: torch.Tensor,
+                               anchor_coords: torch.Tensor | None = None) -> torch.Tensor:
+        """γ(h): the dissimilarity expected of two images h km apart (rows: anchors)."""
+        if anchor_coords is None:
+            return self.variogram.gamma(h_km)
+        return self.curves.for_anchors(anchor_coords).gamma(h_km)
 
     def _spread(self, h_km: torch.Tensor) -> torch.Tensor:
         """σ(h): the per-bin spread of d, interpolated linearly between the bins' lags.
@@ -138,7 +159,7 @@ class SemivariogramContrastiveLoss(VariogramGuidedLoss):
 
     @torch.no_grad()
     def pair_terms(self, inputs: ContrastiveInputs) -> tuple[torch.Tensor, ...]:
-        """Distance h (km), dissimilarity d and expectation γ(h) of every anchor–candidate pair.
+        """Distance h (km), dissimilarity d, γ(h) of every anchor–candidate pair; the curves.
 
         Float32 throughout, autocast off: distances go through exact coordinate differences
         of unit vectors (no cancellation at short range), dissimilarities through one
@@ -154,28 +175,33 @@ class SemivariogramContrastiveLoss(VariogramGuidedLoss):
         fa = F.normalize(inputs.anchor_features.float(), dim=-1)
         fc = F.normalize(inputs.candidate_features.float(), dim=-1)
         d = 1.0 - fa @ fc.T
-        return h, d, self.expected_dissimilarity(h)
+        curves = self.curves.for_anchors(inputs.anchor_coords)
+        return h, d, curves.gamma(h), curves
+
+    def _near_range(self, curves: AnchorCurves):
+        """The range of each anchor's curve under the rule (a float for one curve)."""
+        return curves.slope_range_km if self.rule == "prototype" else curves.range_km
 
     @torch.no_grad()
     def weights_and_targets(self, inputs: ContrastiveInputs,
                             shape: tuple[int, int]) -> tuple[torch.Tensor, torch.Tensor]:
         """Per-pair weights w (B, C) and target distribution q (B, C); no gradient."""
-        h, d, gamma = self.pair_terms(inputs)
+        h, d, gamma, curves = self.pair_terms(inputs)
         positive = F.one_hot(inputs.targets, shape[1]).bool()
         negative = ~positive
         weights = torch.ones(shape, device=h.device)
         targets = positive.float()
         spread = self._spread(h) if self.hard_margin > 0 or self.residual_scale == "spread" \
             else None
-        scale = self.variogram.sill if self.residual_scale == "sill" else spread
+        scale = curves.sill if self.residual_scale == "sill" else spread
         residual = (gamma - d) / scale
         margin = self.hard_margin * spread / scale if self.hard_margin > 0 else 0.0
-        within = h <= self.range_km
+        within = h <= self._near_range(curves)
         hard = negative & ~within & (residual > margin)
         false = negative & within & (residual >= 0)
         boost = torch.exp(self.hard_strength * (residual - margin)).clamp(max=self.max_weight)
         weights = torch.where(hard, boost, weights)
-        correlation = self.variogram.spatial_correlation(h).clamp(0, 1)
+        correlation = (1.0 - gamma / curves.sill).clamp(0, 1)  # of the anchor's curve
         ramp = (residual / self.false_ramp).clamp(0, 1)
         share = torch.where(false, self.false_strength * correlation * ramp, torch.zeros_like(h))
         if self.false_negatives == "downweight":
@@ -218,9 +244,9 @@ class SemivariogramContrastiveLoss(VariogramGuidedLoss):
     def prototype_logits(self, logits: torch.Tensor, inputs: ContrastiveInputs) -> torch.Tensor:
         """The prototype's rule: negatives' logits × exp(max(0, d − γ(h))) within the range."""
         with torch.no_grad():
-            h, d, gamma = self.pair_terms(inputs)
+            h, d, gamma, curves = self.pair_terms(inputs)
             negative = ~F.one_hot(inputs.targets, logits.shape[1]).bool()
-            within = h <= self.range_km
+            within = h <= self._near_range(curves)
             penalty = torch.where(negative & within, (d - gamma).clamp(min=0.0),
                                   torch.zeros_like(d))
             factor = torch.exp(penalty).float()

@@ -72,10 +72,10 @@ class TensorBoardLog:
         self.writer.flush()  # a crash loses nothing that metrics.jsonl has
 
     def add_variogram(self, fitted) -> None:
-        """The semivariogram the loss starts from, as an image at step 0."""
-        from geovario.variogram.plot import variogram_figure
+        """The semivariogram the loss starts from (every region's, if any) at step 0."""
+        from geovario.variogram.regional_plot import figure_of
 
-        self.writer.add_figure("variogram", variogram_figure(fitted), 0, close=False)
+        self.writer.add_figure("variogram", figure_of(fitted), 0, close=False)
         self.writer.flush()
 
     def close(self) -> None:

@@ -20,13 +20,14 @@ from geovario.variogram.structures import HALF_CIRCUMFERENCE_KM
 BLEND_GRID = 64
 
 
-def blend(old: FittedVariogram, new: FittedVariogram, smoothing: float) -> FittedVariogram:
+def blend(old: FittedVariogram, new: FittedVariogram, smoothing: float, *,
+          families: list[str] | None = None) -> FittedVariogram:
     """The curve ``smoothing`` of the way from ``old`` to ``new``, as one fitted model.
 
     The result carries ``new``'s bins (the loss's per-lag spread describes the current
     space) and settings, but no fit statistics of its own: its RSS and AICc are NaN and
     it has no candidates, since it was not fitted to bins. ``smoothing`` 1 returns
-    ``new`` itself.
+    ``new`` itself. ``families`` are the candidates (default: every registered family).
     """
     if smoothing >= 1:
         return new
@@ -36,7 +37,7 @@ def blend(old: FittedVariogram, new: FittedVariogram, smoothing: float) -> Fitte
     high = new.max_lag_km or old.max_lag_km or HALF_CIRCUMFERENCE_KM
     h = np.geomspace(low, max(high, 10 * low), BLEND_GRID)
     target = (1 - smoothing) * old.gamma(h) + smoothing * new.gamma(h)
-    fits = [fit_model(h, target, model=name) for name in FAMILIES.names()]
+    fits = [fit_model(h, target, model=name) for name in families or FAMILIES.names()]
     best = min(fits, key=lambda fit: fit.rss)
     return replace(new, nugget=best.nugget, structures=best.structures,
                    fit=FitRecord(weighting=new.fit.weighting,

@@ -1,0 +1,102 @@
+"""The semivariogram loss with a region-wise variogram: each anchor's pairs use its region."""
+
+import numpy as np
+import pytest
+import torch
+
+from geovario.losses import ContrastiveInputs, SemivariogramContrastiveLoss, build_loss
+from geovario.variogram import FittedVariogram
+from geovario.variogram.regional import Region, RegionalVariogram
+
+GLOBAL = FittedVariogram.single("exponential", 0.1, 0.5, 1000.0)
+#: Region 0 (around 0° E) decorrelates within 300 km, region 1 (around 90° E) within 3,000.
+SHORT = FittedVariogram.single("exponential", 0.05, 0.6, 300.0)
+LONG = FittedVariogram.single("stable", 0.15, 0.4, 3000.0, 0.8)
+CENTRES = ((0.0, 0.0), (0.0, 90.0))
+
+
+def regional(*fits):
+    regions = tuple(Region(lat, lon, 100, np.zeros(3, dtype=np.int64), fit)
+                    for (lat, lon), fit in zip(CENTRES, fits, strict=True))
+    return RegionalVariogram(GLOBAL, regions, shrinkage_pairs=100)
+
+
+def batch(seed=0, anchors=16, queue=48, dim=8):
+    """Anchors around both centres; candidates are the anchors' places and a queue nearby."""
+    rng = np.random.default_rng(seed)
+    centre = np.array(CENTRES)[rng.integers(0, 2, anchors + queue)]
+    coords = centre + rng.normal(0, 8, (anchors + queue, 2))  # up to ~2,500 km apart
+    features = rng.normal(size=(anchors + queue, dim)) + 3 * coords[:, 1:] / 90
+    coords, features = torch.tensor(coords), torch.tensor(features, dtype=torch.float32)
+    return ContrastiveInputs(targets=torch.arange(anchors), anchor_coords=coords[:anchors],
+                             candidate_coords=coords, anchor_features=features[:anchors],
+                             candidate_features=features)
+
+
+OPTIONS = [dict(), dict(false_negatives="soft-positive", false_strength=0.8),
+           dict(residual_scale="sill", hard_strength=1.0, max_weight=5.0),
+           dict(rule="prototype")]
+
+
+@pytest.mark.parametrize("options", OPTIONS)
+def test_regions_that_all_equal_the_global_fit_give_exactly_the_global_loss(options):
+    inputs = batch()
+    logits = torch.randn(16, 64, generator=torch.Generator().manual_seed(1))
+    alone = SemivariogramContrastiveLoss(GLOBAL, **options)
+    split = SemivariogramContrastiveLoss(regional(GLOBAL, GLOBAL), **options)
+    assert torch.equal(alone(logits, inputs), split(logits, inputs))
+    assert alone.last_stats == split.last_stats
+    if options.get("rule") != "prototype":
+        for a, b in zip(alone.weights_and_targets(inputs, (16, 64)),
+                        split.weights_and_targets(inputs, (16, 64)), strict=True):
+            assert torch.equal(a, b)
+
+
+@pytest.mark.parametrize("options", OPTIONS[:3])
+def test_each_anchor_row_is_what_its_regions_fit_alone_gives(options):
+    """Oracle: the global loss with region r's fit, on the rows of r's anchors."""
+    inputs = batch(seed=2)
+    loss = SemivariogramContrastiveLoss(regional(SHORT, LONG), **options)
+    weights, targets = loss.weights_and_targets(inputs, (16, 64))
+    region = loss.variogram.region_of(inputs.anchor_coords).numpy()
+    assert set(region) == {0, 1}
+    for r, fit in enumerate((SHORT, LONG)):
+        rows = region == r
+        w, t = SemivariogramContrastiveLoss(fit, **options).weights_and_targets(inputs,
+                                                                               (16, 64))
+        torch.testing.assert_close(weights[rows], w[rows], rtol=1e-6, atol=1e-7)
+        torch.testing.assert_close(targets[rows], t[rows], rtol=1e-6, atol=1e-7)
+    # The two regions' ranges differ enough that some pair is treated differently.
+    w_global, _ = SemivariogramContrastiveLoss(GLOBAL, **options).weights_and_targets(
+        inputs, (16, 64))
+    assert not torch.equal(weights, w_global)
+
+
+def test_prototype_rule_uses_each_regions_slope_range():
+    inputs = batch(seed=3)
+    logits = torch.randn(16, 64, generator=torch.Generator().manual_seed(4))
+    loss = SemivariogramContrastiveLoss(regional(SHORT, LONG), rule="prototype")
+    out = loss.prototype_logits(logits, inputs)
+    region = loss.variogram.region_of(inputs.anchor_coords).numpy()
+    for r, fit in enumerate((SHORT, LONG)):
+        alone = SemivariogramContrastiveLoss(fit, rule="prototype")
+        rows = region == r
+        torch.testing.assert_close(out[rows], alone.prototype_logits(logits, inputs)[rows])
+    settings = loss.settings()
+    assert settings["regions"] == 2
+    assert settings["region_ranges_km"] == "; ".join(
+        f"{fit.slope_range_km():,.0f}" for fit in (SHORT, LONG))
+
+
+def test_the_loss_state_keeps_the_regions(tmp_path):
+    variogram = regional(SHORT, LONG)
+    variogram.save(tmp_path / "v.json")
+    loss = build_loss("semivariogram", variogram=tmp_path / "v.json")
+    assert isinstance(loss.variogram, RegionalVariogram)
+    state = loss.get_extra_state()
+    fresh = SemivariogramContrastiveLoss(GLOBAL)
+    fresh.set_extra_state(state)
+    inputs = batch(seed=5)
+    logits = torch.randn(16, 64, generator=torch.Generator().manual_seed(6))
+    assert torch.equal(fresh(logits, inputs), loss(logits, inputs))
+    assert fresh.get_extra_state() == state
