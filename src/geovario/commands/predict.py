@@ -80,7 +80,10 @@ def store_results(predictor, store, rows: np.ndarray, k: int) -> list[dict]:
     from geovario.inference.images import place_names
 
     predictor.check_backbone(store.backbone, str(store.path))
-    out = predictor.predict_features(store.features(rows), k=k)
+    features = store.features(rows)
+    if store.views > 1:  # TenCrop views side by side: their logits are averaged
+        features = features.reshape(len(rows), store.views, -1)
+    out = predictor.predict_features(features, k=k)
     names = iter(place_names(out.topk_coords.reshape(-1, 2)))
     return [{"id": str(store.ids[row]),
              "predictions": [{"latitude": float(lat), "longitude": float(lon),

@@ -135,7 +135,15 @@ class Predictor:
     @torch.no_grad()
     def predict_features(self, features, k: int = 1, refine: int | None = None,
                          batch_size: int = 4096) -> Prediction:
-        """Locate (N, D) backbone features.
+        """Locate (N, D) backbone features, or (N, V, D): V test-time views of each image.
+
+        With views, each view goes through the image head on its own and the logits of
+        the V views are averaged (GeoCLIP's TenCrop protocol), then the softmax over the
+        gallery is taken. The logits are linear in the unit image embedding, so that
+        average is the logit of the mean of the views' unit embeddings, which is what
+        goes to retrieval (not the mean of the backbone features, which the nonlinear
+        head would map elsewhere, nor a re-normalised mean, which would sharpen the
+        softmax).
 
         Args:
             k: number of candidates returned per image.
@@ -146,12 +154,15 @@ class Predictor:
             raise GeovarioError(f"predict: top-k and refine must be >= 1, got {k}, {refine}")
         self._check_k(max(k, refine or 1))
         features = torch.as_tensor(np.asarray(features, dtype=np.float32))
-        if features.ndim != 2 or features.shape[1] != self.model_config.feature_dim:
+        if features.ndim not in (2, 3) or features.shape[-1] != self.model_config.feature_dim:
             raise GeovarioError(f"predict: features of shape {tuple(features.shape)}, the run "
-                                f"expects (N, {self.model_config.feature_dim})")
-        images = torch.cat([self.model.encode_images(features[i:i + batch_size]
-                                                     .to(self.device))
-                            for i in range(0, len(features), batch_size)])
+                                f"expects (N, {self.model_config.feature_dim}) or (N, views, "
+                                f"{self.model_config.feature_dim})")
+        flat = features.reshape(-1, features.shape[-1])
+        images = torch.cat([self.model.encode_images(flat[i:i + batch_size].to(self.device))
+                            for i in range(0, len(flat), batch_size)])
+        if features.ndim == 3:  # the mean of unit embeddings: the mean of the views' logits
+            images = images.reshape(*features.shape[:2], -1).mean(dim=1)
         best = top_k(images, self.gallery_embeddings, self.scale, max(k, refine or 1))
         candidates = self.gallery.coords[best.indices]
         point = candidates[:, 0] if not refine else weighted_mean_on_sphere(
