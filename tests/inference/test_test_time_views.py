@@ -1,13 +1,17 @@
 """Test-time views (TenCrop): the views' logits are averaged, not their features."""
 
+import dataclasses
 import math
 
 import numpy as np
 import pytest
 import torch
+from tests.helpers.serve_testdata import photo
+from torchvision.transforms import TenCrop
 
 from geovario.cli import main
 from geovario.commands.predict import store_results
+from geovario.errors import GeovarioError
 from geovario.inference.evaluate import evaluate
 from geovario.inference.gallery import top_k
 from geovario.inference.predictor import Predictor
@@ -98,3 +102,26 @@ def test_training_on_a_store_of_views_is_a_one_line_error(views_store, tmp_path,
                             "this store without --tta"), err
         assert "\n" not in err
     assert not (tmp_path / "run").exists()
+
+
+def test_photos_with_tencrop_average_the_logits_of_torchvisions_ten_crops(image_run,
+                                                                          image_backbone,
+                                                                          tmp_path, capsys):
+    run, gallery = image_run
+    predictor = Predictor(run, gallery=str(gallery), device="cpu", tta="tencrop")
+    image = photo(seed=3, size=(300, 200))
+    guesses = predictor.predict(image, top_k=3)
+    # The oracle: the plain backbone's resize, torchvision's ten crops, each embedded alone.
+    resized = dataclasses.replace(image_backbone.transform, crop=None).pixels(image)
+    crops = torch.stack(TenCrop(224)(resized))
+    features = image_backbone.embed(image_backbone.transform.normalize(crops)).numpy()
+    want = predictor.predict_features(features[None], k=3)
+    np.testing.assert_allclose([g.probability for g in guesses], want.topk_probs[0],
+                               rtol=1e-4)
+    assert [(g.latitude, g.longitude) for g in guesses] == [
+        tuple(c) for c in want.topk_coords[0].tolist()]
+    assert main(["predict", str(run), "--gallery", str(gallery), "--tta", "tencrop",
+                 "--store", str(tmp_path), "--device", "cpu"]) == 2
+    assert "predict: error: --tta applies to image files" in capsys.readouterr().err
+    with pytest.raises(GeovarioError, match=r"unknown test-time augmentation 'x'"):
+        Predictor(run, gallery=str(gallery), device="cpu", tta="x")

@@ -57,10 +57,14 @@ class Predictor:
         cache: keep the embedded gallery on disk (in the run folder, or under
             ``~/.cache/geovario`` for Hub and built-in runs).
         progress: show a progress bar while the gallery is embedded.
+        tta: ``"tencrop"``: locate each photo from ten crops with their logits averaged
+            (GeoCLIP's test protocol; ten backbone passes per photo). Features given to
+            :meth:`predict_features` carry their own views.
     """
 
     def __init__(self, run: str | Path, device: str = "auto", gallery: str = "geoclip", *,
-                 backbone: str | None = None, cache: bool = True, progress: bool = True):
+                 backbone: str | None = None, cache: bool = True, progress: bool = True,
+                 tta: str | None = None):
         keep_freed_memory()  # gallery and query batches reuse memory instead of faulting it in
         self.run = load_run(run, cache)
         self.model_config = self.run.config
@@ -70,6 +74,13 @@ class Predictor:
         self.scale = float(self.model.logit_scale.exp())
         self.backbone_override = backbone
         self.progress = progress
+        self.tta = tta
+        if tta is not None:
+            from geovario.backbones.views import TTA_VIEWS
+
+            if tta not in TTA_VIEWS:
+                raise GeovarioError(f"unknown test-time augmentation {tta!r} (choose from "
+                                    f"{', '.join(TTA_VIEWS)})")
         self._backbone = None
 
     @property
@@ -104,6 +115,8 @@ class Predictor:
     def load_backbone(self):
         """The backbone that embeds photos for this run, loaded once, on the run's device.
 
+        With ``tta``, the backbone that embeds each photo's views side by side.
+
         Raises:
             GeovarioError: "<run>: cannot load its backbone ... pass --backbone clip:DIR"
                 when a Hub model is neither cached nor downloadable; "unknown backbone ..."
@@ -129,6 +142,10 @@ class Predictor:
         if backbone.dim != expected:
             raise GeovarioError(f"{self.run.ref}: backbone {backbone.name!r} gives "
                                 f"{backbone.dim}-d features, the run expects {expected}")
+        if self.tta is not None:
+            from geovario.backbones.views import with_views
+
+            backbone = with_views(backbone, self.tta)
         self._backbone = backbone
         return backbone
 
@@ -185,8 +202,14 @@ class Predictor:
         return prepare_image(image, self.load_backbone())
 
     def locate(self, pixels: torch.Tensor, top_k: int) -> list[list[Guess]]:
-        """Top-k guesses for a (B, 3, H, W) batch from :meth:`prepare`, best first."""
-        out = self.predict_features(self.load_backbone().embed(pixels).numpy(), k=top_k)
+        """Top-k guesses for a (B, 3, H, W) batch from :meth:`prepare`, best first.
+
+        With ``tta`` the batch is (B, views, 3, H, W) and the views' logits are averaged.
+        """
+        features = self.load_backbone().embed(pixels).numpy()
+        if self.tta is not None:
+            features = features.reshape(len(pixels), -1, self.model_config.feature_dim)
+        out = self.predict_features(features, k=top_k)
         names = iter(place_names(out.topk_coords.reshape(-1, 2)))
         return [[Guess(float(lat), float(lon), float(p), next(names))
                  for (lat, lon), p in zip(coords, probs, strict=True)]
