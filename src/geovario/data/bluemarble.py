@@ -61,8 +61,8 @@ Layout (OSV-5M's, so one reader serves both)::
 
 ``cluster`` is the test region a test place was drawn from (0, 1, ...; on the interleaved
 split every place is its own; on the fine split the index of its train place), empty for
-train places: test places of one region overlap
-on the ground and are not independent, so ``geovario ablate`` resamples whole clusters
+train places: test places of one region overlap on the ground and are not independent,
+so ``geovario ablate`` resamples whole clusters
 (``geovario extract --labels unique_country,unique_region,unique_sub-region,unique_city,cluster``
 copies the column into the store).
 

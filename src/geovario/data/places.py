@@ -19,6 +19,10 @@ S from every test place. With 32 regions, S = 446 km and 5,000 test places, 50,0
 67,000 of the 144,563 places stay free for training (seeds 0-4); with S = 0 a region is
 one place and the split is a plain random split. Distances are chords between unit
 vectors in a KD-tree (``scipy.spatial.cKDTree``), so thresholds are exact great circles.
+
+The fine split (:func:`near_split`) turns this around: test points are not places but
+short walks from train places, so that each has a train place between a lower and an
+upper bound away (0.5 and 5 km by default).
 """
 
 import math
