@@ -127,7 +127,7 @@ def test_device_and_quiet_are_the_shared_options_where_a_command_needs_them(comm
 def test_layout_choices_come_from_one_constant():
     from geovario.data import bluemarble
 
-    assert bluemarble.LAYOUTS is LAYOUTS == ("blocked", "interleaved")
+    assert bluemarble.LAYOUTS is LAYOUTS == ("blocked", "interleaved", "fine")
     layout_options = [action for command in ("bluemarble", "demo")
                       for parser in command_parsers(command)
                       for action in parser._actions if action.dest == "layout"]
@@ -135,7 +135,7 @@ def test_layout_choices_come_from_one_constant():
     assert all(action.choices is LAYOUTS for action in layout_options)
     for layout in LAYOUTS:  # what the commands offer is what a build takes
         assert bluemarble.BuildConfig(split=layout).resolved().split == layout
-    with pytest.raises(GeovarioError, match="split must be one of blocked, interleaved"):
+    with pytest.raises(GeovarioError, match="split must be one of blocked, interleaved, fine"):
         bluemarble.BuildConfig(split="train").resolved()
 
 

@@ -55,3 +55,15 @@ def test_galleries_by_prefix_and_bare_path(tmp_path):
         load_gallery("store:")
     with pytest.raises(GeovarioError, match=r"nowhere\.csv: no such file"):
         load_gallery("nowhere.csv")
+
+
+def test_galleries_joined_by_plus_are_their_points_one_after_the_other(tmp_path):
+    (tmp_path / "a.csv").write_text("lat,lon\n1,2\n3,4\n")
+    (tmp_path / "b.csv").write_text("lat,lon\n3,4\n5,6\n")
+    union = load_gallery(f"csv:{tmp_path / 'a.csv'}+{tmp_path / 'b.csv'}")
+    assert union.coords.tolist() == [[1, 2], [3, 4], [3, 4], [5, 6]]
+    assert union.name == f"{tmp_path / 'a.csv'}+{tmp_path / 'b.csv'}"
+    (tmp_path / "c+d.csv").write_text("lat,lon\n7,8\n")  # a path that exists is one part
+    assert load_gallery(str(tmp_path / "c+d.csv")).coords.tolist() == [[7, 8]]
+    with pytest.raises(GeovarioError, match=r"an empty part between '\+' signs"):
+        load_gallery(f"{tmp_path / 'a.csv'}++geoclip")

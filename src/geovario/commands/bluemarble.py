@@ -11,6 +11,7 @@ import argparse
 from geovario.commands.options import add_layout, add_quiet
 from geovario.data.bluemarble import (
     BLOCKED_TEST_REGIONS,
+    FINE_SEPARATION_KM,
     INTERLEAVED_SEPARATION_KM,
     BuildConfig,
     build_bluemarble,
@@ -43,7 +44,9 @@ def register(parser: argparse.ArgumentParser) -> None:
     add_layout(build, DEFAULTS.split,
                "how test places lie against train places: blocked: test regions share no "
                "ground with training (unseen regions); interleaved: OSV-5M-like, test places "
-               f"are other towns all over the world, near training places (default "
+               "are other towns all over the world, near training places; fine: each test "
+               "place 0.5-5 km from a training place, to resolve 1 and 25 km (evaluate "
+               f"with --gallery geoclip+store:TRAIN) (default "
                f"{DEFAULTS.split})")
     build.add_argument("--min-separation-km", type=float, default=None, metavar="S",
                        help="no test place within S km of a train place (default, blocked: "
@@ -51,6 +54,10 @@ def register(parser: argparse.ArgumentParser) -> None:
                             f"{default_separation_km(DEFAULTS.patch_km):g} km for K = "
                             f"{DEFAULTS.patch_km:g}; interleaved: "
                             f"{INTERLEAVED_SEPARATION_KM:g} km)")
+    build.add_argument("--max-separation-km", type=float, default=None, metavar="T",
+                       help="fine split: every test place has a train place within T km "
+                            f"(default {FINE_SEPARATION_KM[1]:g}; S defaults to "
+                            f"{FINE_SEPARATION_KM[0]:g} there)")
     build.add_argument("--test-regions", type=int, default=None, metavar="G",
                        help="about how many regions the test places come from (default, "
                             f"blocked: {BLOCKED_TEST_REGIONS}; interleaved: one per test "
@@ -67,6 +74,7 @@ def run(args: argparse.Namespace) -> int:
     """Build or reuse the benchmark and say which."""
     config = BuildConfig(train=args.train, test=args.test, patch_km=args.patch_km,
                          pixels=args.pixels, min_separation_km=args.min_separation_km,
+                         max_separation_km=args.max_separation_km,
                          seed=args.seed, test_regions=args.test_regions,
                          shard_size=args.shard_size, split=args.layout)
     result = build_bluemarble(args.out, config, progress=not args.quiet)

@@ -19,7 +19,8 @@ def register(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--quick", action="store_true", help="small sizes, for a first look")
     add_layout(parser, "interleaved", "how the Blue Marble build lays test places out: "
                "interleaved: OSV-5M-like, test towns near training ones all over the world; "
-               "blocked: test regions far from all training")
+               "blocked: test regions far from all training; fine: test places 0.5-5 km "
+               "from training ones")
     add_device(parser, "extraction and training")
     parser.add_argument("--amp", choices=AMP_MODES, default="auto",
                         help="bfloat16 for training and the gallery: auto (where the hardware "

@@ -46,6 +46,10 @@ def _extract(args: argparse.Namespace) -> int:
         from geovario.backbones import load_backbone
 
         backbone = load_backbone(args.backbone, device=device)
+        if args.tta:
+            from geovario.backbones.views import with_views
+
+            backbone = with_views(backbone, args.tta)
         report = extract_features(samples, backbone, args.out, batch_size=args.batch_size,
                                   workers=args.workers, chunk_size=args.shard_size, env=env,
                                   progress=not args.quiet)
@@ -71,7 +75,7 @@ def _again(args: argparse.Namespace) -> str:
         return "the same torchrun command"
     words = ["geovario", "extract"]
     for flag in ("dataset", "root", "split", "csv", "labels", "present_only", "limit",
-                 "backbone", "out", "batch_size", "shard_size", "workers", "device"):
+                 "backbone", "tta", "out", "batch_size", "shard_size", "workers", "device"):
         value = getattr(args, flag)
         if value is True:
             words.append(f"--{flag.replace('_', '-')}")
@@ -102,6 +106,11 @@ def register(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--backbone", required=True,
                         help="backbone name, e.g. efficientnet-lite0 or "
                         "clip:openai/clip-vit-large-patch14")
+    parser.add_argument("--tta", choices=["tencrop"], default=None,
+                        help="test-time augmentation: tencrop stores the embeddings of ten "
+                        "crops per image (GeoCLIP's test protocol: four corners, centre and "
+                        "their mirror images); evaluate and predict average their logits. "
+                        "For test stores only: train and variogram refuse such a store")
     parser.add_argument("--out", type=Path, required=True, help="feature store directory")
     parser.add_argument("--batch-size", type=int, default=64, help="images per forward pass")
     parser.add_argument("--workers", type=int, default=2,

@@ -34,6 +34,10 @@ def register(parser: argparse.ArgumentParser) -> None:
     add_gallery(parser)
     add_backbone_override(parser)
     parser.add_argument("--batch-size", type=int, default=16, help="images embedded at once")
+    parser.add_argument("--tta", choices=["tencrop"], default=None,
+                        help="image files: average the logits of ten crops per image "
+                        "(GeoCLIP's test protocol; ten backbone passes each). A store's "
+                        "views are chosen at extraction (extract --tta)")
     add_device(parser, "the backbone and the model")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     add_quiet(parser)
@@ -62,12 +66,15 @@ def check_inputs(args: argparse.Namespace) -> None:
 
     Raises:
         GeovarioError: "predict: give image files or --store DIR", "... not both",
-            "predict: --ids needs --store", or "predict: --top-k and --batch-size must
-            be >= 1".
+            "predict: --tta applies to image files ...", "predict: --ids needs --store",
+            or "predict: --top-k and --batch-size must be >= 1".
     """
     if bool(args.images) == (args.store is not None):
         raise GeovarioError("predict: give image files or --store DIR"
                             + (", not both" if args.images else ""))
+    if args.tta is not None and args.store is not None:
+        raise GeovarioError("predict: --tta applies to image files; a store holds the views "
+                            "it was extracted with (geovario extract --tta)")
     if args.ids is not None and args.store is None:
         raise GeovarioError("predict: --ids needs --store (image files are named directly)")
     if args.top_k < 1 or args.batch_size < 1:
@@ -80,7 +87,10 @@ def store_results(predictor, store, rows: np.ndarray, k: int) -> list[dict]:
     from geovario.inference.images import place_names
 
     predictor.check_backbone(store.backbone, str(store.path))
-    out = predictor.predict_features(store.features(rows), k=k)
+    features = store.features(rows)
+    if store.views > 1:  # TenCrop views side by side: their logits are averaged
+        features = features.reshape(len(rows), store.views, -1)
+    out = predictor.predict_features(features, k=k)
     names = iter(place_names(out.topk_coords.reshape(-1, 2)))
     return [{"id": str(store.ids[row]),
              "predictions": [{"latitude": float(lat), "longitude": float(lon),
@@ -135,7 +145,7 @@ def run(args: argparse.Namespace) -> int:
     else:
         images = expand_folders(args.images, args.recursive)
     predictor = Predictor(args.run, device=args.device, gallery=args.gallery,
-                          backbone=args.backbone, progress=not args.quiet)
+                          backbone=args.backbone, progress=not args.quiet, tta=args.tta)
     if args.top_k > len(predictor.gallery):
         raise GeovarioError(f"predict: --top-k {args.top_k} is more than the "
                             f"{len(predictor.gallery)} locations of gallery "

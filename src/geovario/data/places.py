@@ -19,6 +19,10 @@ S from every test place. With 32 regions, S = 446 km and 5,000 test places, 50,0
 67,000 of the 144,563 places stay free for training (seeds 0-4); with S = 0 a region is
 one place and the split is a plain random split. Distances are chords between unit
 vectors in a KD-tree (``scipy.spatial.cKDTree``), so thresholds are exact great circles.
+
+The fine split (:func:`near_split`) turns this around: test points are not places but
+short walks from train places, so that each has a train place between a lower and an
+upper bound away (0.5 and 5 km by default).
 """
 
 import math
@@ -165,3 +169,57 @@ def place_labels(coords_deg: np.ndarray) -> dict[str, np.ndarray]:
                                    for label, parent in zip(unique[fine], unique[coarse],
                                                             strict=True)], dtype=object)
     return {**readable, **unique}
+
+
+def near_split(coords_deg: np.ndarray, n_train: int, n_test: int, min_km: float,
+               max_km: float, rng: np.random.Generator,
+               tries: int = 64) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Train places, and test points a few km from them: the nearest train place at [min, max] km.
+
+    Train places are ``n_train`` of ``coords_deg`` drawn uniformly. Each test point starts
+    from its own train place (its *anchor*, drawn without replacement) and walks a
+    distance uniform in [min_km, max_km] along a uniform azimuth; a point that lands
+    closer than ``min_km`` to another train place walks again (after ``tries`` walks its
+    anchor is replaced by an unused one). Points are rounded to 1e-6 degrees (as the
+    files store them) before they are checked, so the stored coordinates keep the bounds.
+
+    Returns:
+        Row indices of the train places into ``coords_deg``, the (n_test, 2) test points,
+        and each test point's anchor as an index into the train places.
+
+    Raises:
+        GeovarioError: "near_split: ..." for bounds out of order, or more test points than
+            train places.
+    """
+    if not 0 <= min_km <= max_km:
+        raise GeovarioError(f"near_split: need 0 <= min_km <= max_km, got {min_km:g} and "
+                            f"{max_km:g}")
+    if n_test > n_train:
+        raise GeovarioError(f"near_split: each test point needs its own train place; "
+                            f"{n_test} test asks for more than the {n_train} train places")
+    if n_train > len(coords_deg):
+        raise GeovarioError(f"near_split: {n_train} train places asked but only "
+                            f"{len(coords_deg)} are available")
+    train = rng.choice(len(coords_deg), size=n_train, replace=False)
+    tree = cKDTree(unit_vectors(coords_deg[train]))
+    order = rng.permutation(n_train)
+    anchors, spare = order[:n_test].copy(), list(order[n_test:][::-1])
+    points = np.empty((n_test, 2))
+    pending, walks = np.arange(n_test), 0
+    while len(pending):
+        if walks and walks % tries == 0:  # anchors crowded by other train places
+            if len(spare) < len(pending):
+                raise GeovarioError(f"near_split: no train place left with room for a test "
+                                    f"point {min_km:g}-{max_km:g} km away")
+            anchors[pending] = [spare.pop() for _ in pending]
+        walks += 1
+        start = coords_deg[train[anchors[pending]]]
+        km = rng.uniform(min_km, max_km, size=len(pending))
+        azimuth = rng.uniform(0.0, 2 * np.pi, size=len(pending))
+        lat, lon = offsets_to_latlon(start[:, 0], start[:, 1], km * np.sin(azimuth),
+                                     km * np.cos(azimuth))
+        points[pending] = np.round(np.stack([lat, lon], axis=1), 6)
+        nearest, _ = tree.query(unit_vectors(points[pending]), k=1)
+        fits = (nearest >= km_to_chord(min_km)) & (nearest <= km_to_chord(max_km))
+        pending = pending[~fits]
+    return train, points, anchors

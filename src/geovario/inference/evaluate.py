@@ -20,7 +20,8 @@ def evaluate(predictor: Predictor, store_path: str | Path, *, refine: int | None
     """Predict every image of a store and return the metrics.
 
     Admin-level accuracies are included when the store carries OSV-5M's ``unique_*``
-    labels; per-image predictions go to ``predictions_csv`` when given.
+    labels; per-image predictions go to ``predictions_csv`` when given. A store of
+    test-time views (``extract --tta tencrop``) is scored with the views' logits averaged.
 
     Raises:
         GeovarioError: for a store of another backbone than the run's.
@@ -30,6 +31,8 @@ def evaluate(predictor: Predictor, store_path: str | Path, *, refine: int | None
     coords, probs = [], []
     with progress_bar(total=len(store), desc="evaluate", unit="img", enabled=progress) as bar:
         for _, features in store.iter_batches(batch_size):
+            if store.views > 1:  # TenCrop views side by side: their logits are averaged
+                features = features.reshape(len(features), store.views, -1)
             out = predictor.predict_features(features, k=1, refine=refine)
             coords.append(out.coords)
             probs.append(out.topk_probs[:, 0])

@@ -61,11 +61,15 @@ class Predictor:
         gallery_amp: ``off`` (float32, the default: evaluation is exact), ``bf16``, or
             ``auto`` (bfloat16 where the hardware multiplies it natively): the gallery
             embedded 3-4x faster, near-tied neighbours a few km apart may swap.
+        tta: ``"tencrop"``: locate each photo from ten crops with their logits averaged
+            (GeoCLIP's test protocol; ten backbone passes per photo). Features given to
+            :meth:`predict_features` carry their own views.
     """
 
     def __init__(self, run: str | Path, device: str = "auto", gallery: str = "geoclip", *,
                  backbone: str | None = None, cache: bool = True, progress: bool = True,
-                 gallery_amp: str = "off"):
+                 gallery_amp: str = "off",
+                 tta: str | None = None):
         keep_freed_memory()  # gallery and query batches reuse memory instead of faulting it in
         self.run = load_run(run, cache)
         self.model_config = self.run.config
@@ -76,6 +80,13 @@ class Predictor:
         self.backbone_override = backbone
         self.progress = progress
         self.gallery_bf16 = use_bf16(gallery_amp, self.device.type)
+        self.tta = tta
+        if tta is not None:
+            from geovario.backbones.views import TTA_VIEWS
+
+            if tta not in TTA_VIEWS:
+                raise GeovarioError(f"unknown test-time augmentation {tta!r} (choose from "
+                                    f"{', '.join(TTA_VIEWS)})")
         self._backbone = None
 
     @property
@@ -111,6 +122,8 @@ class Predictor:
     def load_backbone(self):
         """The backbone that embeds photos for this run, loaded once, on the run's device.
 
+        With ``tta``, the backbone that embeds each photo's views side by side.
+
         Raises:
             GeovarioError: "<run>: cannot load its backbone ... pass --backbone clip:DIR"
                 when a Hub model is neither cached nor downloadable; "unknown backbone ..."
@@ -136,13 +149,25 @@ class Predictor:
         if backbone.dim != expected:
             raise GeovarioError(f"{self.run.ref}: backbone {backbone.name!r} gives "
                                 f"{backbone.dim}-d features, the run expects {expected}")
+        if self.tta is not None:
+            from geovario.backbones.views import with_views
+
+            backbone = with_views(backbone, self.tta)
         self._backbone = backbone
         return backbone
 
     @torch.no_grad()
     def predict_features(self, features, k: int = 1, refine: int | None = None,
                          batch_size: int = 4096) -> Prediction:
-        """Locate (N, D) backbone features.
+        """Locate (N, D) backbone features, or (N, V, D): V test-time views of each image.
+
+        With views, each view goes through the image head on its own and the logits of
+        the V views are averaged (GeoCLIP's TenCrop protocol), then the softmax over the
+        gallery is taken. The logits are linear in the unit image embedding, so that
+        average is the logit of the mean of the views' unit embeddings, which is what
+        goes to retrieval (not the mean of the backbone features, which the nonlinear
+        head would map elsewhere, nor a re-normalised mean, which would sharpen the
+        softmax).
 
         Args:
             k: number of candidates returned per image.
@@ -153,12 +178,15 @@ class Predictor:
             raise GeovarioError(f"predict: top-k and refine must be >= 1, got {k}, {refine}")
         self._check_k(max(k, refine or 1))
         features = torch.as_tensor(np.asarray(features, dtype=np.float32))
-        if features.ndim != 2 or features.shape[1] != self.model_config.feature_dim:
+        if features.ndim not in (2, 3) or features.shape[-1] != self.model_config.feature_dim:
             raise GeovarioError(f"predict: features of shape {tuple(features.shape)}, the run "
-                                f"expects (N, {self.model_config.feature_dim})")
-        images = torch.cat([self.model.encode_images(features[i:i + batch_size]
-                                                     .to(self.device))
-                            for i in range(0, len(features), batch_size)])
+                                f"expects (N, {self.model_config.feature_dim}) or (N, views, "
+                                f"{self.model_config.feature_dim})")
+        flat = features.reshape(-1, features.shape[-1])
+        images = torch.cat([self.model.encode_images(flat[i:i + batch_size].to(self.device))
+                            for i in range(0, len(flat), batch_size)])
+        if features.ndim == 3:  # the mean of unit embeddings: the mean of the views' logits
+            images = images.reshape(*features.shape[:2], -1).mean(dim=1)
         best = top_k(images, self.gallery_embeddings, self.scale, max(k, refine or 1))
         candidates = self.gallery.coords[best.indices]
         point = candidates[:, 0] if not refine else weighted_mean_on_sphere(
@@ -181,8 +209,14 @@ class Predictor:
         return prepare_image(image, self.load_backbone())
 
     def locate(self, pixels: torch.Tensor, top_k: int) -> list[list[Guess]]:
-        """Top-k guesses for a (B, 3, H, W) batch from :meth:`prepare`, best first."""
-        out = self.predict_features(self.load_backbone().embed(pixels).numpy(), k=top_k)
+        """Top-k guesses for a (B, 3, H, W) batch from :meth:`prepare`, best first.
+
+        With ``tta`` the batch is (B, views, 3, H, W) and the views' logits are averaged.
+        """
+        features = self.load_backbone().embed(pixels).numpy()
+        if self.tta is not None:
+            features = features.reshape(len(pixels), -1, self.model_config.feature_dim)
+        out = self.predict_features(features, k=top_k)
         names = iter(place_names(out.topk_coords.reshape(-1, 2)))
         return [[Guess(float(lat), float(lon), float(p), next(names))
                  for (lat, lon), p in zip(coords, probs, strict=True)]

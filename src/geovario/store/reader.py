@@ -69,6 +69,26 @@ class FeatureStore:
         return self.manifest.preprocessing
 
     @property
+    def views(self) -> int:
+        """Embeddings per image: 10 in a TenCrop store (``extract --tta tencrop``), else 1.
+
+        A row then holds the views side by side, ``dim = views * backbone dim``.
+        """
+        return int(self.preprocessing.get("views", 1))
+
+    def check_one_view(self, what: str) -> None:
+        """Refuse a store of test-time views where one embedding per image is needed.
+
+        Raises:
+            GeovarioError: "<what>: <store> holds 10 test-time views per image ...".
+        """
+        if self.views != 1:
+            raise GeovarioError(f"{what}: {self.path} holds {self.views} test-time views per "
+                                f"image (extract --tta "
+                                f"{self.preprocessing.get('test_time_augmentation')}), for "
+                                "evaluate and predict only; extract this store without --tta")
+
+    @property
     def label_columns(self) -> tuple[str, ...]:
         """Names of the optional string label columns of the index."""
         return self.manifest.label_columns

@@ -95,6 +95,7 @@ class Training:
         self.run_dir, self.model_config, self.progress = run_dir, model_config, progress
         torch.manual_seed(config.seed)
         self.store = open_store(config.train_store)
+        self.store.check_one_view("train")
         if self.store.dim != model_config.feature_dim:
             raise GeovarioError(f"train: {self.store.path} holds {self.store.dim}-d features, "
                                 f"the model expects feature_dim={model_config.feature_dim}")

@@ -23,7 +23,12 @@ class TopK:
 @torch.no_grad()
 def top_k(image_emb: torch.Tensor, gallery_emb: torch.Tensor, scale: float, k: int,
           image_chunk: int = 1024, gallery_chunk: int = 262144) -> TopK:
-    """The k most probable gallery entries for each image embedding (both unit-normalised)."""
+    """The k most probable gallery entries for each image embedding.
+
+    Logits are ``scale * image · gallery``: gallery embeddings are unit vectors, image
+    embeddings too, or the mean of several views' unit embeddings (whose logits are then
+    the mean of the views' logits).
+    """
     k = min(k, len(gallery_emb))
     all_idx, all_prob = [], []
     for first in range(0, len(image_emb), image_chunk):

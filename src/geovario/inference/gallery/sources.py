@@ -1,7 +1,11 @@
 """Where candidate locations for retrieval come from, looked up by name.
 
 ``geoclip`` is the published 100K GPS gallery, ``store:DIR`` a store's distinct training
-coordinates, ``csv:FILE`` (or a bare CSV path) a file with latitude/longitude.
+coordinates, ``csv:FILE`` (or a bare CSV path) a file with latitude/longitude. Specs joined
+by ``+`` give their galleries one after the other (each as it is: the published 100K holds
+some points twice, and keeps them): ``geoclip+store:stores/train`` is the 100K with the
+training places added, so that test places a few km from a training
+place have a candidate within a few km (the ``fine`` Blue Marble split).
 """
 
 from collections.abc import Callable
@@ -41,8 +45,24 @@ def load_gallery(spec: str = "geoclip") -> Gallery:
         GeovarioError: for a missing file, a CSV without coordinate columns, or invalid
             coordinates (naming the rows).
     """
+    parts = _parts(spec)
+    if len(parts) > 1:
+        galleries = [load_gallery(part) for part in parts]
+        return Gallery(np.concatenate([g.coords for g in galleries]),
+                       "+".join(g.name for g in galleries))
     builder, argument = GALLERIES.lookup(spec if spec in GALLERIES else f"csv:{spec}")
     return builder(argument)
+
+
+def _parts(spec: str) -> list[str]:
+    """The specs ``+`` joins; a spec whose path exists as written (``a+b.csv``) is one part."""
+    path = spec.split(":", 1)[1] if spec in GALLERIES and ":" in spec else spec
+    if "+" not in spec or Path(path).exists():
+        return [spec]
+    parts = spec.split("+")
+    if not all(parts):
+        raise GeovarioError(f"gallery {spec!r}: an empty part between '+' signs")
+    return parts
 
 
 @GALLERIES.register("geoclip")
