@@ -16,6 +16,9 @@
 #            seed 1's test set on 2026-12-01) on the fresh build (seed 2): whether the
 #            shipped defaults hold on data that did not choose them, at a quarter of the
 #            cost of the whole study.
+#   regional after defaults: "both" at the same settings with a region-wise variogram
+#            (REGIONS k-means regions, default 6, not tuned), paired with the defaults
+#            part's InfoNCE runs (same seeds, same batches).
 # Every loss and training setting is passed explicitly (nothing relies on the defaults of
 # the day). Resumable: finished runs are reused, runs of other settings are refused.
 #   quick: 400 + 100 patches, 2 seeds, 2 epochs of batch 64 (queue 256), the training store
@@ -150,6 +153,20 @@ for layout in ${LAYOUTS:-interleaved blocked}; do
         # shellcheck disable=SC2046
         ablate "$layout" 2 defaults infonce,both $(with --hard-margin 0 --hard-strength 2) $(test_set "$layout" 2)
     fi
+    if [[ " $parts " == *" regional "* ]]; then
+        regional=$out/$layout/regional
+        mkdir -p "$regional/runs"
+        $geovario variogram --store "$out/$layout/build-2/features/train" --family auto \
+            --regions "${REGIONS:-6}" --out "$regional/regional-variogram.json" \
+            --plot "$regional/regional-variogram.png" --quiet > /dev/null
+        for seed in $(seq 0 $((seeds - 1))); do
+            ln -sfn "$(realpath "$out/$layout/defaults/runs/infonce-seed$seed")" \
+                "$regional/runs/infonce-seed$seed"
+        done
+        # shellcheck disable=SC2046
+        ablate "$layout" 2 regional infonce,both $(with --hard-margin 0 --hard-strength 2) \
+            $(test_set "$layout" 2) --variogram "$regional/regional-variogram.json"
+    fi
 done
 compare() {  # layout a b: "both" of folder b against "both" of folder a
     if [ -d "$out/$1/$2/runs" ] && [ -d "$out/$1/$3/runs" ]; then
@@ -159,7 +176,8 @@ compare() {  # layout a b: "both" of folder b against "both" of folder a
     fi
 }
 $python benchmarks/study_table.py tables "$out" > "$out/tables.md"
-for layout in interleaved blocked; do
+for layout in ${LAYOUTS:-interleaved blocked}; do
+    compare "$layout" defaults regional
     for prefix in "" select-; do
         base=${prefix:+select}; base=${base:-ablation}
         for m in $margins; do compare "$layout" "$base" "${prefix}margin-$m"; done
