@@ -133,8 +133,10 @@ def run_demo(out: str | Path = "demo-out", *, quick: bool = False, layout: str =
 def _predictor(run_dir: Path, settings: DemoSettings, device: str, progress: bool):
     from geovario.inference.predictor import Predictor
 
-    return Predictor(run_dir, gallery=settings.gallery, device=device, progress=progress,
-                     gallery_amp=settings.amp)
+    predictor = Predictor(run_dir, gallery=settings.gallery, device=device, progress=progress,
+                          gallery_amp=settings.amp)
+    predictor.gallery_embeddings  # noqa: B018  (embedded here, so the stage table says so)
+    return predictor
 
 
 def build_data(out: Path, settings: DemoSettings, progress: bool) -> Path:
