@@ -1,6 +1,7 @@
 """The entry point: cheap to start, every command reachable, one-line errors."""
 
 import argparse
+import os
 import subprocess
 import sys
 
@@ -143,3 +144,19 @@ def test_layout_choices_come_from_one_constant():
 def test_split_means_train_or_test(command):
     (parser,) = command_parsers(command)
     assert options(parser)["--split"].choices == ("train", "test")
+
+
+@pytest.mark.parametrize(("command", "preset", "expected"),
+                         [("extract", None, "PASSIVE"), ("extract", "ACTIVE", "ACTIVE"),
+                          ("metrics", None, None)])
+def test_openmp_threads_wait_passively_only_where_workers_share_the_cores(command, preset,
+                                                                          expected):
+    env = {k: v for k, v in os.environ.items() if k != "OMP_WAIT_POLICY"}
+    if preset:
+        env["OMP_WAIT_POLICY"] = preset
+    code = ("import os, sys\nfrom geovario import cli\ntry:\n"
+            "    cli.main([sys.argv[1], '--help'])\nexcept SystemExit:\n    pass\n"
+            "print(os.environ.get('OMP_WAIT_POLICY'))")
+    done = subprocess.run([sys.executable, "-c", code, command], env=env, capture_output=True,
+                          text=True, timeout=120)
+    assert done.stdout.strip().splitlines()[-1] == str(expected)

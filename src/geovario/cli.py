@@ -8,6 +8,7 @@ inside the command that uses them.
 
 import argparse
 import importlib
+import os
 import sys
 
 from geovario import __version__
@@ -66,10 +67,18 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     return parser
 
 
+#: Commands whose decoding workers share the cores with the model's threads: OpenMP threads
+#: spinning between operators would take the workers' time (on 2 cores, extraction 0.32x ->
+#: 0.40x of the bare loop; benchmarks/RESULTS.md). Set before torch loads; a user's value wins.
+PASSIVE_OPENMP_COMMANDS = ("extract",)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run one command; bad input ends in a one-line error and exit code 2."""
     keep_freed_memory()
     argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] and argv[0] in PASSIVE_OPENMP_COMMANDS:
+        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     args = build_parser(argv).parse_args(argv)
     try:
         check_device(args)  # a device that is not there ends here, before any work
