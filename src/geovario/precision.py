@@ -9,6 +9,8 @@ emulates them and float32 is faster, so ``auto`` keeps float32 there.
 import functools
 from pathlib import Path
 
+from geovario.errors import GeovarioError
+
 AMP_MODES = ("auto", "bf16", "off")
 #: CPU flags (Linux /proc/cpuinfo) of native bfloat16 dot products.
 NATIVE_BF16_FLAGS = frozenset({"avx512_bf16", "amx_bf16"})
@@ -41,5 +43,5 @@ def native_bf16(device_type: str) -> bool:
 def use_bf16(amp: str, device_type: str) -> bool:
     """Whether ``amp`` (auto, bf16 or off) means bfloat16 autocast on ``device_type``."""
     if amp not in AMP_MODES:
-        raise ValueError(f"amp must be one of {', '.join(AMP_MODES)}, got {amp!r}")
+        raise GeovarioError(f"amp must be one of {', '.join(AMP_MODES)}, got {amp!r}")
     return amp == "bf16" or (amp == "auto" and native_bf16(device_type))
