@@ -24,10 +24,11 @@
 #   quick: 400 + 100 patches, 2 seeds, 2 epochs of batch 64 (queue 256), the training store
 #          as gallery, a reduced sweep: checks every part end to end (not a result).
 #   full:  5,000 + 1,000 patches, 5 seeds, 6 epochs of batch 256 (queue 1024), the
-#          published 100K gallery: the settings of the 2026-12-01 study.
+#          published 100K gallery (plus the training places on the fine layout, whose
+#          test places sit 0.5-5 km from them): the settings of the 2026-12-01 study.
 # Environment: GEOVARIO (the command, default .venv/bin/geovario), PYTHON (for
 # study_table.py), DEVICE (default cpu), SEEDS, MARGINS, BETAS, LAMBDAS override the
-# mode's values; LAYOUTS (default "interleaved blocked") the Blue Marble layouts studied.
+# mode's values; LAYOUTS (default "interleaved blocked"; fine too) the Blue Marble layouts studied.
 # Tables: OUT/tables.md (every ablation) and OUT/comparisons.md (sweeps
 # against each other, as RESULTS.md reports them).
 set -euo pipefail
@@ -57,7 +58,9 @@ features() {  # layout build-seed -> OUT/layout/build-seed/{bluemarble,features/
 }
 
 gallery_of() {  # layout build-seed -> the --gallery value
-    if [ "$gallery" = store ]; then echo "store:$out/$1/build-$2/features/train"
+    local train_store=store:$out/$1/build-$2/features/train
+    if [ "$gallery" = store ]; then echo "$train_store"
+    elif [ "$1" = fine ]; then echo "geoclip+$train_store"  # 1 km needs the training places
     else echo geoclip; fi
 }
 
