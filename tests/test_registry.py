@@ -1,5 +1,8 @@
 """Every named thing is looked up one way: registries with list_*() and one-line errors."""
 
+import subprocess
+import sys
+
 import pytest
 
 from geovario.ablation.variants import list_variants
@@ -27,6 +30,15 @@ def test_exact_names_prefixes_and_bare_prefixes():
         things["nope"]
     with pytest.raises(GeovarioError, match="thing: 'plain' is already registered"):
         things.register("plain")("again")
+
+
+def test_the_order_of_losses_does_not_depend_on_which_module_was_imported_first():
+    # A fresh interpreter, so this process's imports cannot hide the dependence.
+    code = ("import geovario.losses.semivariogram; from geovario.losses import list_losses; "
+            "print(','.join(list_losses()))")
+    listed = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            check=True).stdout.strip()
+    assert listed == "infonce,semivariogram"
 
 
 def test_every_kind_lists_its_names():

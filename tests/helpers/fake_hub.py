@@ -11,6 +11,7 @@ from pathlib import Path
 
 import httpx
 import huggingface_hub
+import huggingface_hub.constants
 from huggingface_hub.errors import RepositoryNotFoundError, RevisionNotFoundError
 
 

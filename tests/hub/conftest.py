@@ -3,6 +3,7 @@
 import shutil
 
 import huggingface_hub
+import huggingface_hub.constants
 import pytest
 import torch
 from tests.helpers.fake_hub import FakeHub

@@ -11,14 +11,11 @@ from tests.helpers.fake_hub import assert_one_line_error, http_error
 from geovario.cli import main
 from geovario.errors import GeovarioError
 from geovario.hub.push import push_run
+from geovario.losses.semivariogram import PAPER_ARXIV
 from geovario.rundir import EVALUATION_NAME, WEIGHTS_NAME
 
 
 def test_the_model_card_has_metadata_metrics_plot_and_usage(runs, hub):
-    # Imported here, not at collection: importing a loss module before the loss registry
-    # is first built would register it ahead of the others and change list_losses()'s order.
-    from geovario.losses.semivariogram import PAPER_ARXIV
-
     push_run(runs / "run", "me/geo-run", datasets=("osv5m/osv5m",))
     card = huggingface_hub.ModelCard(hub.files("me/geo-run")["README.md"].decode())
     assert card.data.library_name == "geovario"

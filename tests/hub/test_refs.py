@@ -1,6 +1,7 @@
 """Loading runs by ``hf:OWNER/NAME[@REVISION]``: pushed runs predict as the local ones."""
 
 import huggingface_hub
+import huggingface_hub.constants
 import numpy as np
 import pytest
 from tests.helpers.fake_hub import assert_one_line_error

@@ -31,17 +31,25 @@ def __getattr__(name: str) -> object:
 
 
 def list_losses() -> list[str]:
-    """Names :func:`build_loss` accepts."""
-    return _registry().names()
+    """Names :func:`build_loss` accepts: the built-in losses first, then those users added.
+
+    The order does not depend on which loss module happened to be imported first.
+    """
+    names = _registry().names()
+    built_in = [name for name in BUILT_IN_LOSSES if name in names]
+    return built_in + [name for name in names if name not in BUILT_IN_LOSSES]
 
 
 def loss_class(name: str) -> type:
     """The registered loss class ``name`` (what it needs: ``needs_variogram``, options).
 
     Raises:
-        GeovarioError: "unknown loss 'x' (choose from ...)".
+        GeovarioError: "unknown loss 'x' (choose from ...)", in :func:`list_losses`' order.
     """
-    return _registry()[name]
+    registry = _registry()
+    if name not in registry:
+        raise GeovarioError(f"unknown loss {name!r} (choose from {', '.join(list_losses())})")
+    return registry[name]
 
 
 def build_loss(name: str, *, variogram=None, **options):
