@@ -1,0 +1,197 @@
+"""Choosing the number of regions K of a region-wise variogram on held-out places.
+
+Each candidate K (1 = the global curve alone) is fitted on most of the places and scored
+on the rest (:mod:`~geovario.variogram.regional_score`: the fit-weighted mean squared
+error of the held-out pairs' dissimilarity against the curve of the anchor's region).
+The rule is the one-standard-error rule (Breiman et al. 1984) on paired differences:
+among the candidates whose score exceeds the lowest by at most one jackknife standard
+error of that difference, the one with the fewest regions wins (then the smaller K
+asked for). More regions must earn their place by more than the noise of the held-out
+sample; a stationary field so keeps its one curve.
+
+The held-out places are a seeded random sample (``holdout`` of the places, 20 % by
+default), not spatial blocks. The loss applies the curves to anchors drawn from the
+training places themselves, so the question is how well a curve fitted on a sample
+predicts pairs of other places from the same sampling, not how it extrapolates into
+areas without places: holding out whole areas would leave them without regions of
+their own (k-means follows the places) and charge every K for an extrapolation the loss
+never makes. What a random split leaves shared, the one realisation of the field, is
+shared by every candidate alike; spatial dependence is accounted for in the standard
+errors instead (blocks of the jackknife).
+
+Candidates are fitted as the final curve is (the global fit's bins, weighting and
+``min_pairs``; the same ``min_points``, κ and family), but on the fitting places only,
+the global curve they shrink toward included; then the chosen K is fitted on all places.
+"""
+
+import math
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from geovario.errors import GeovarioError
+from geovario.geo.validate import validate_coords
+from geovario.variogram.empirical import empirical_variogram
+from geovario.variogram.fit import fit_variogram
+from geovario.variogram.fitted import FittedVariogram
+from geovario.variogram.regional import DEFAULT_SHRINKAGE_PAIRS
+from geovario.variogram.regional_fit import (
+    DEFAULT_MIN_POINTS,
+    DEFAULT_SAMPLE,
+    fit_regional_variogram,
+)
+from geovario.variogram.regional_score import (
+    difference_errors,
+    jackknife_scores,
+    pair_errors,
+    scores,
+    spatial_blocks,
+)
+
+#: K tried by default (1: the global curve alone).
+DEFAULT_CANDIDATES = (1, 2, 3, 4, 6, 8, 12)
+#: Share of the places held out for scoring.
+DEFAULT_HOLDOUT = 0.2
+#: Spatial blocks of the held-out places for the jackknife.
+JACKKNIFE_BLOCKS = 20
+SCORE = ("mean squared error of the held-out pairs' dissimilarity (both places held out) "
+         "against the curve of the first place's region, per bin of the global fit, bins "
+         "weighted as the fit weights them")
+RULE = ("one standard error: among the candidates whose score exceeds the lowest by at most "
+        "one jackknife standard error of the difference (spatial blocks of held-out places), "
+        "the fewest regions, then the smallest K asked for")
+SPLIT = "random (seeded) share of the places"
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One K: regions found on the fitting places, score, distance to the best, its SE."""
+
+    requested: int
+    regions: int
+    score: float
+    difference: float
+    difference_se: float
+    eligible: bool
+
+
+@dataclass(frozen=True)
+class RegionSelection:
+    """The candidates' scores and the K chosen (``chosen``, as asked for; 1: global)."""
+
+    candidates: tuple[Candidate, ...]
+    chosen: int
+    best: int
+    holdout: float
+    seed: int
+    fit_places: int
+    validation_places: int
+    validation_pairs: int
+    blocks: int
+    bins: int
+
+    def to_dict(self) -> dict:
+        """JSON-ready: settings, score and rule in words, every candidate, the choice."""
+        return {"split": SPLIT, "holdout": self.holdout, "seed": self.seed,
+                "fit_places": self.fit_places, "validation_places": self.validation_places,
+                "validation_pairs": self.validation_pairs, "bins_scored": self.bins,
+                "jackknife_blocks": self.blocks, "score": SCORE, "rule": RULE,
+                "best": self.best, "chosen": self.chosen,
+                "candidates": [{key: (None if isinstance(v, float) and not math.isfinite(v)
+                                      else v) for key, v in asdict(c).items()}
+                               for c in self.candidates]}
+
+
+def holdout_rows(n: int, holdout: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """(fitting rows, held-out rows), sorted: a seeded random ``holdout`` share held out.
+
+    Raises:
+        GeovarioError: "variogram: ..." for a share outside (0, 1) or one that leaves
+            either part with fewer than two places.
+    """
+    if not 0 < holdout < 1:
+        raise GeovarioError(f"variogram: the held-out share must lie in (0, 1), got {holdout}")
+    held = round(holdout * n)
+    if held < 2 or n - held < 2:
+        raise GeovarioError(f"variogram: holding out {holdout:g} of {n} places leaves "
+                            f"{held} to score and {n - held} to fit; need 2 or more of each")
+    order = np.random.default_rng([seed, 1]).permutation(n)
+    return np.sort(order[held:]), np.sort(order[:held])
+
+
+def choose(candidates_regions: list[int], requested: list[int], score: np.ndarray,
+           difference_se: np.ndarray) -> tuple[int, int, np.ndarray]:
+    """(chosen index, best index, eligible mask) by ``RULE``; an unknown SE admits only ties."""
+    best = int(np.argmin(score))
+    difference = score - score[best]
+    se = np.nan_to_num(difference_se, nan=0.0)
+    eligible = difference <= se
+    chosen = min(np.flatnonzero(eligible),
+                 key=lambda i: (candidates_regions[i], requested[i], score[i]))
+    return int(chosen), best, eligible
+
+
+def select_regions(coords_deg, features, global_fit: FittedVariogram, *,
+                   candidates=DEFAULT_CANDIDATES, holdout: float = DEFAULT_HOLDOUT,
+                   min_points: int = DEFAULT_MIN_POINTS,
+                   shrinkage_pairs: float = DEFAULT_SHRINKAGE_PAIRS, model: str = "auto",
+                   fit_nugget: bool = True, sample: int | None = DEFAULT_SAMPLE,
+                   seed: int = 0) -> RegionSelection:
+    """Fit every candidate K on the fitting places, score them on the held-out ones, choose.
+
+    Args:
+        coords_deg, features: the places and their features, as given to the global fit.
+        global_fit: the global fit on all places: its bins, weighting, ``min_pairs`` and
+            dissimilarity are the candidates' and the score's.
+        candidates: the K to try, each at least 1 (1: the global curve alone).
+        holdout: share of the places held out for scoring.
+        min_points, shrinkage_pairs, model: as :func:`fit_regional_variogram` takes them.
+        fit_nugget: whether the fitting places' global curve fits a nugget.
+        sample: use at most this many random places (as the final regional fit does).
+        seed: of the sample, the split, k-means and the jackknife's blocks.
+
+    Raises:
+        GeovarioError: "variogram: ..." for no or bad candidates, a global fit without bins
+            or not by Matheron's estimator, a bad held-out share, or held-out places with
+            no bin of ``min_pairs`` pairs.
+    """
+    requested = sorted({int(k) for k in candidates})
+    if not requested or requested[0] < 1:
+        raise GeovarioError(f"variogram: region candidates must be integers >= 1, got "
+                            f"{list(candidates)}")
+    if global_fit.empirical is None or global_fit.estimator != "matheron":
+        raise GeovarioError("variogram: region-wise fits need the global fit's bins and "
+                            "Matheron's estimator")
+    coords = validate_coords(coords_deg, source="variogram: coordinates")
+    values = np.asarray(features)
+    if sample is not None and len(coords) > sample:
+        rows = np.sort(np.random.default_rng(seed).choice(len(coords), sample, replace=False))
+        coords, values = coords[rows], values[rows]
+    fit_rows, held_rows = holdout_rows(len(coords), holdout, seed)
+    edges = global_fit.empirical.bin_edges_km
+    settings = dict(weighting=global_fit.fit.weighting, min_pairs=global_fit.min_pairs)
+    base = fit_variogram(empirical_variogram(coords[fit_rows], values[fit_rows], edges,
+                                             dissimilarity=global_fit.dissimilarity),
+                         model=model, fit_nugget=fit_nugget, warn=False, **settings)
+    fits = [base if k == 1 else fit_regional_variogram(
+        coords[fit_rows], values[fit_rows], base, regions=k, min_points=min_points,
+        shrinkage_pairs=shrinkage_pairs, model=model, sample=None, seed=seed, warn=False)
+        for k in requested]
+    found = [max(1, len(getattr(f, "regions", ()))) for f in fits]
+    blocks = spatial_blocks(coords[held_rows], JACKKNIFE_BLOCKS, seed)
+    errors = pair_errors(coords[held_rows], values[held_rows], fits, edges, blocks,
+                         dissimilarity=global_fit.dissimilarity)
+    pairs = errors.counts.sum(axis=(1, 2))
+    keep = pairs >= max(global_fit.min_pairs, 1)
+    if not keep.any():
+        raise GeovarioError(f"variogram: the {len(held_rows)} held-out places have no bin of "
+                            f"{global_fit.min_pairs}+ pairs; hold out a larger share")
+    score = scores(errors, keep, settings["weighting"])
+    best = int(np.argmin(score))
+    se = difference_errors(jackknife_scores(errors, keep, settings["weighting"]), best)
+    chosen, best, eligible = choose(found, requested, score, se)
+    return RegionSelection(
+        tuple(Candidate(k, n, float(s), float(s - score[best]), float(e), bool(ok))
+              for k, n, s, e, ok in zip(requested, found, score, se, eligible, strict=True)),
+        requested[chosen], requested[best], holdout, seed, len(fit_rows), len(held_rows),
+        int(pairs[keep].sum()), int(blocks.max()) + 1, int(keep.sum()))
