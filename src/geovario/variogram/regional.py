@@ -155,6 +155,11 @@ class RegionalVariogram:
             index.append(keys.index(key))
         return tuple(fits), np.array(index, dtype=np.int64)
 
+    @property
+    def distinct_fits(self) -> tuple[FittedVariogram, ...]:
+        """The distinct curves, in the order :attr:`AnchorCurves.rows` indexes them."""
+        return self._groups[0]
+
     @cached_property
     def _tables(self) -> dict[str, np.ndarray]:
         fits = self._groups[0]
