@@ -74,3 +74,20 @@ def exponential_field(rng, coords, range_km, dim):
     h = 2 * EARTH_RADIUS_KM * np.arcsin(np.clip(chord / 2, 0, 1))
     cov = np.exp(-3 * h / range_km) + 1e-9 * np.eye(len(u))
     return np.linalg.cholesky(cov) @ rng.normal(size=(len(u), dim))
+
+
+def two_cap_field(kind: str, seed: int):
+    """1,000 places in two caps (Europe, South America) and a 32-component field on them.
+
+    ``two``: practical ranges 300 km in Europe and 2,000 km in South America (each cap its
+    own field); ``stationary``: one field of range 1,000 km over both.
+    """
+    rng = np.random.default_rng(seed)
+    a, b = cap(rng, 45.0, 10.0, 1500, 500), cap(rng, -15.0, -60.0, 4000, 500)
+    coords = np.concatenate([a, b])
+    if kind == "two":
+        features = np.concatenate([exponential_field(rng, a, 300.0, 32),
+                                   exponential_field(rng, b, 2000.0, 32)])
+    else:
+        features = exponential_field(rng, coords, 1000.0, 32)
+    return coords, features

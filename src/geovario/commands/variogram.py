@@ -144,6 +144,7 @@ def load_inputs(args: argparse.Namespace) -> tuple[np.ndarray, np.ndarray]:
 
 def run(args: argparse.Namespace) -> int:
     """Estimate, fit, save, plot and print."""
+    check_region_options(args)
     features, coords = load_inputs(args)
     pairs = args.pairs
     if pairs is None and len(coords) > EXACT_LIMIT:
@@ -160,8 +161,6 @@ def run(args: argparse.Namespace) -> int:
     fitted = fit_variogram(empirical, model=args.family, weighting=args.weighting,
                            min_pairs=args.min_pairs, fit_nugget=not args.no_nugget)
     result, selection = fitted, None
-    if args.region_candidates is not None and args.regions != "auto":
-        raise GeovarioError("variogram: --region-candidates needs --regions auto")
     if args.regions == "auto":
         from geovario.variogram.regional_select import select_regions
 
@@ -197,6 +196,15 @@ def run(args: argparse.Namespace) -> int:
     if result is not fitted:
         print(format_regions(result))
     return 0
+
+
+def check_region_options(args: argparse.Namespace) -> None:
+    """Refuse region options that do not go together, before any work."""
+    if args.region_candidates is not None and args.regions != "auto":
+        raise GeovarioError("variogram: --region-candidates needs --regions auto")
+    if args.regions == "auto" and not 0 < args.region_holdout < 1:
+        raise GeovarioError(f"variogram: --region-holdout must lie in (0, 1), got "
+                            f"{args.region_holdout:g}")
 
 
 def region_count(text: str) -> int | str:
