@@ -212,6 +212,7 @@ def test_regions_auto_keeps_a_plain_global_fit_on_a_stationary_field(tmp_path, c
      "--region-candidates needs --regions auto"),
     (["--regions", "auto", "--region-holdout", "1.5"],
      "--region-holdout must lie in (0, 1), got 1.5"),
+    (["--regions", "auto", "--region-folds", "0"], "--region-folds must be at least 1, got 0"),
     (["--regions", "soon"], "argument --regions: expected a count or auto, got 'soon'"),
     (["--regions", "auto", "--region-candidates", "0,2"],
      "argument --region-candidates: every candidate must be >= 1, got '0,2'"),

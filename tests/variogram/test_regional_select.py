@@ -17,7 +17,7 @@ from geovario.variogram.regional_score import (
     scores,
     spatial_blocks,
 )
-from geovario.variogram.regional_select import choose, holdout_rows, select_regions
+from geovario.variogram.regional_select import choose, holdout_rows, select_regions, split_rows
 
 R = 6371.0
 
@@ -161,6 +161,22 @@ def test_a_stationary_field_keeps_one_curve_or_regions_that_are_the_global_one(s
         assert gap < 0.05 * fit.sill
 
 
+def test_folds_hold_out_every_place_once_and_pool_their_pairs():
+    splits = split_rows(1000, 0.2, 3, seed=0)
+    held = np.concatenate([h for _, h in splits])
+    assert sorted(held) == list(range(1000)) and [len(h) for _, h in splits] == [334, 333, 333]
+    for fit_rows, held_rows in splits:
+        assert len(fit_rows) + len(held_rows) == 1000 and not set(fit_rows) & set(held_rows)
+    coords, features, fit = simulated("two", 0)
+    selection = select_regions(coords, features, fit, candidates=(1, 2, 4), folds=3,
+                               min_points=50, model="exponential")
+    assert selection.chosen >= 2 and not selection.candidates[0].eligible
+    assert (selection.folds, selection.validation_places, selection.fit_places) == (3, 1000, 666)
+    # Pairs with both ends in one fold: 2 · C(334, 2) + 4 · C(333, 2), all within the bins.
+    assert selection.validation_pairs <= 334 * 333 + 2 * 333 * 332
+    assert selection.validation_pairs > 0.95 * (334 * 333 + 2 * 333 * 332)
+
+
 def test_selection_is_reproducible_for_a_seed():
     coords, features, fit = simulated("two", 5)
     first = select(coords, features, fit, 5).to_dict()
@@ -182,6 +198,10 @@ def test_refused_input():
             select_regions(coords, features, fit, holdout=holdout)
     with pytest.raises(GeovarioError, match="holding out 0.2 of 5 places leaves 1 to score"):
         holdout_rows(5, 0.2, 0)
+    with pytest.raises(GeovarioError, match="folds must be at least 1, got 0"):
+        select_regions(coords, features, fit, folds=0)
+    with pytest.raises(GeovarioError, match="3 folds of 5 places leave fewer than 2 in a fold"):
+        split_rows(5, 0.2, 3, seed=0)
     with pytest.raises(GeovarioError, match=r"region candidates must be integers >= 1, got "
                                             r"\[0, 2\]"):
         select_regions(coords, features, fit, candidates=[0, 2])

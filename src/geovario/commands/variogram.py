@@ -104,6 +104,10 @@ def register(parser: argparse.ArgumentParser) -> None:
                           metavar="FRACTION", help="with --regions auto: the share of the "
                           "places held out at random to score the candidates (default: "
                           f"{DEFAULT_HOLDOUT:g})")
+    regional.add_argument("--region-folds", type=int, default=1, metavar="V",
+                          help="with --regions auto: 1 holds out one random share "
+                          "(--region-holdout); V >= 2 holds out each of V random parts in "
+                          "turn (V times the fitting, every place scored) (default: 1)")
     regional.add_argument("--region-min-points", type=int, default=DEFAULT_MIN_POINTS,
                           metavar="N", help="fewest places a region may hold; thinner clusters "
                           f"are merged into their neighbours (default: {DEFAULT_MIN_POINTS})")
@@ -166,7 +170,7 @@ def run(args: argparse.Namespace) -> int:
 
         selection = select_regions(coords, features, fitted,
                                    candidates=args.region_candidates or DEFAULT_CANDIDATES,
-                                   holdout=args.region_holdout,
+                                   holdout=args.region_holdout, folds=args.region_folds,
                                    min_points=args.region_min_points,
                                    shrinkage_pairs=args.shrinkage_pairs, model=args.family,
                                    fit_nugget=not args.no_nugget, seed=args.seed)
@@ -205,6 +209,9 @@ def check_region_options(args: argparse.Namespace) -> None:
     if args.regions == "auto" and not 0 < args.region_holdout < 1:
         raise GeovarioError(f"variogram: --region-holdout must lie in (0, 1), got "
                             f"{args.region_holdout:g}")
+    if args.regions == "auto" and args.region_folds < 1:
+        raise GeovarioError(f"variogram: --region-folds must be at least 1, got "
+                            f"{args.region_folds}")
 
 
 def region_count(text: str) -> int | str:
@@ -302,9 +309,12 @@ def region_range_text(regional) -> str:
 
 def format_selection(selection) -> str:
     """The candidates' held-out scores and the K chosen (see ``regional_select``)."""
-    lines = ["", f"region choice {selection.validation_places:,} of "
-             f"{selection.fit_places + selection.validation_places:,} places held out at "
-             f"random (seed {selection.seed}); {selection.validation_pairs:,} of their pairs "
+    held = (f"{selection.validation_places:,} of "
+            f"{selection.fit_places + selection.validation_places:,} places held out at "
+            f"random (seed {selection.seed})" if selection.folds == 1 else
+            f"{selection.folds}-fold cross-validation over {selection.validation_places:,} "
+            f"places (seed {selection.seed})")
+    lines = ["", f"region choice {held}; {selection.validation_pairs:,} held-out pairs "
              f"in {selection.bins} bins; score: weighted mean squared error of their "
              "dissimilarity; SE: jackknife over "
              f"{selection.blocks} spatial blocks",

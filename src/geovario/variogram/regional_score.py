@@ -68,7 +68,7 @@ def spatial_blocks(coords_deg, blocks: int, seed: int = 0) -> np.ndarray:
 
 
 def pair_errors(coords_deg, features, candidates, edges_km, blocks, *,
-                dissimilarity: str = "cosine") -> PairErrors:
+                n_blocks: int | None = None, dissimilarity: str = "cosine") -> PairErrors:
     """Squared prediction errors of every ordered pair of the places, summed per cell.
 
     Args:
@@ -77,13 +77,15 @@ def pair_errors(coords_deg, features, candidates, edges_km, blocks, *,
             by the curve of i's region.
         edges_km: the bins (the global fit's).
         blocks: (N,) spatial block of each place, 0 … B − 1.
+        n_blocks: B (default: the largest block + 1), so cells of several calls add up.
         dissimilarity: ``cosine`` or ``euclidean``, as the fits'.
     """
     units = unit_vectors(coords_deg)
     feats = np.asarray(features, dtype=np.float64)
     feats = prepared_features(feats[:, None] if feats.ndim == 1 else feats, dissimilarity)
     blocks = np.asarray(blocks, dtype=np.int64)
-    n, n_blocks = len(units), int(blocks.max()) + 1
+    n = len(units)
+    n_blocks = int(blocks.max()) + 1 if n_blocks is None else n_blocks
     edges = np.asarray(edges_km, dtype=np.float64)
     chords, k = km_to_chord(edges), len(edges) - 1
     size = k * n_blocks * n_blocks
