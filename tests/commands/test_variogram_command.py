@@ -154,3 +154,78 @@ def test_regions_write_a_regional_file_plot_and_table(tmp_path, capsys):
     printed = json.loads(capsys.readouterr().out)
     assert printed == regional.to_dict()
     assert [r["points"] for r in printed["regional"]["regions"]] == [300, 300]
+
+
+def auto_argv(tmp_path, kind, seed=0):
+    """``variogram FEATURES COORDS --regions auto`` on a simulated two-cap field."""
+    from tests.helpers.fields import two_cap_field
+
+    coords, features = two_cap_field(kind, seed)
+    np.save(tmp_path / f"{kind}.npy", features)
+    pd.DataFrame({"lat": coords[:, 0], "lon": coords[:, 1]}).to_csv(tmp_path / f"{kind}.csv",
+                                                                    index=False)
+    return ["variogram", str(tmp_path / f"{kind}.npy"), str(tmp_path / f"{kind}.csv"),
+            "--dissimilarity", "euclidean", "--family", "exponential", "--regions", "auto",
+            "--region-candidates", "1,2,3,4,6", "--region-min-points", "50", "--seed",
+            str(seed)]
+
+
+def test_regions_auto_fits_the_chosen_regions_on_a_two_region_field(tmp_path, capsys):
+    from geovario.variogram.regional import RegionalVariogram, load_variogram
+
+    argv, out = auto_argv(tmp_path, "two"), tmp_path / "auto.json"
+    assert main([*argv, "--out", str(out)]) == 0
+    table = capsys.readouterr().out
+    data = json.loads(out.read_text())
+    selection = data["region_selection"]
+    assert selection["chosen"] >= 2 and selection["rule"].startswith("one standard error")
+    assert [c["requested"] for c in selection["candidates"]] == [1, 2, 3, 4, 6]
+    assert selection["candidates"][0]["eligible"] is False
+    assert (selection["fit_places"], selection["validation_places"]) == (800, 200)
+    regional = load_variogram(out)
+    assert isinstance(regional, RegionalVariogram) and len(regional.regions) >= 2
+    assert regional.requested == selection["chosen"]
+    assert "region choice 200 of 1,000 places held out at random (seed 0)" in table
+    assert f"chosen        K = {selection['chosen']}: the fewest regions within one SE of " \
+           "the best, refitted on all places" in table
+    assert "region ranges " in table and "own fit km" in table
+    assert main([*argv, "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == data
+
+
+def test_regions_auto_keeps_a_plain_global_fit_on_a_stationary_field(tmp_path, capsys):
+    from geovario.variogram.regional import load_variogram
+
+    argv, out = auto_argv(tmp_path, "stationary"), tmp_path / "auto.json"
+    assert main([*argv, "--out", str(out)]) == 0
+    table = capsys.readouterr().out
+    data = json.loads(out.read_text())
+    assert "regional" not in data and data["region_selection"]["chosen"] == 1
+    assert type(load_variogram(out)) is FittedVariogram
+    assert "chosen        K = 1: the fewest regions within one SE of the best; the global " \
+           "curve alone, no regions" in table
+    assert "own fit km" not in table
+
+
+@pytest.mark.parametrize(("extra", "message"), [
+    (["--regions", "2", "--region-candidates", "1,2"],
+     "--region-candidates needs --regions auto"),
+    (["--regions", "auto", "--region-holdout", "1.5"],
+     "--region-holdout must lie in (0, 1), got 1.5"),
+    (["--regions", "auto", "--region-folds", "0"], "--region-folds must be at least 1, got 0"),
+    (["--regions", "soon"], "argument --regions: expected a count or auto, got 'soon'"),
+    (["--regions", "auto", "--region-candidates", "0,2"],
+     "argument --region-candidates: every candidate must be >= 1, got '0,2'"),
+    (["--regions", "auto", "--region-candidates", "two"],
+     "argument --region-candidates: expected counts like 1,2,4, got 'two'"),
+])
+def test_bad_region_options_are_one_line(inputs, capsys, extra, message):
+    folder, _, _ = inputs
+    argv = ["variogram", str(folder / "features.npy"), str(folder / "coords.csv"), *extra]
+    try:
+        code = main(argv)
+    except SystemExit as exit_:  # argparse's own errors
+        code = exit_.code
+    assert code == 2
+    err = capsys.readouterr().err
+    assert message in err and "variogram pairs" not in err  # refused before any work

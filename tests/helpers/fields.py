@@ -1,13 +1,19 @@
-"""Clustered places and a two-scale field on them (GSTools), shared by the variogram tests.
+"""Simulated places and fields shared by the variogram tests.
 
-Places come in three levels, like geotagged photos: "countries" uniform on the sphere,
-"cities" 10–316 km from their centre and places 0.1–5 km from their city (log-uniform).
-The field is the sum of two exponential fields (practical ranges 15 km and 1,500 km,
-variances 0.3 and 0.6) plus white noise of variance 0.1: sill 1.
+Clustered places and a two-scale field (GSTools): places come in three levels, like
+geotagged photos: "countries" uniform on the sphere, "cities" 10–316 km from their centre
+and places 0.1–5 km from their city (log-uniform). The field is the sum of two exponential
+fields (practical ranges 15 km and 1,500 km, variances 0.3 and 0.6) plus white noise of
+variance 0.1: sill 1. Places uniform in a spherical cap and an exact exponential field on
+them (Cholesky), for the region-wise tests.
 """
+
+import math
 
 import gstools as gs
 import numpy as np
+
+from geovario.geo.distance import EARTH_RADIUS_KM, unit_vectors
 
 R = 6371.0
 
@@ -41,3 +47,47 @@ def two_scale_field(coords, seed):
               for k, (var, practical) in enumerate([(0.3, 15.0), (0.6, 1500.0)])]
     noise = np.random.default_rng(seed).normal(0, np.sqrt(0.1), len(coords))
     return fields[0] + fields[1] + noise
+
+
+def cap(rng, lat, lon, radius_km, n):
+    """n places uniform in the spherical cap of ``radius_km`` around (lat, lon)."""
+    z = rng.uniform(math.cos(radius_km / EARTH_RADIUS_KM), 1.0, n)
+    phi = rng.uniform(0, 2 * math.pi, n)
+    r = np.sqrt(1 - z**2)
+    pole = unit_vectors([[lat, lon]])[0]
+    east = np.cross([0.0, 0.0, 1.0], pole)
+    east /= np.linalg.norm(east)
+    north = np.cross(pole, east)
+    v = (r * np.cos(phi))[:, None] * east + (r * np.sin(phi))[:, None] * north + z[:, None] * pole
+    return np.stack([np.degrees(np.arcsin(v[:, 2])), np.degrees(np.arctan2(v[:, 1], v[:, 0]))],
+                    axis=1)
+
+
+def exponential_field(rng, coords, range_km, dim):
+    """``dim`` independent Gaussian fields, covariance exp(−3h/range) in great-circle h.
+
+    Exact (Cholesky), and positive definite on the sphere (Gneiting 2013); semivariance of
+    ½‖f_i − f_j‖²: dim · (1 − exp(−3h/range)), practical range ``range_km``.
+    """
+    u = unit_vectors(coords)
+    chord = np.sqrt(((u[:, None] - u[None]) ** 2).sum(-1))
+    h = 2 * EARTH_RADIUS_KM * np.arcsin(np.clip(chord / 2, 0, 1))
+    cov = np.exp(-3 * h / range_km) + 1e-9 * np.eye(len(u))
+    return np.linalg.cholesky(cov) @ rng.normal(size=(len(u), dim))
+
+
+def two_cap_field(kind: str, seed: int):
+    """1,000 places in two caps (Europe, South America) and a 32-component field on them.
+
+    ``two``: practical ranges 300 km in Europe and 2,000 km in South America (each cap its
+    own field); ``stationary``: one field of range 1,000 km over both.
+    """
+    rng = np.random.default_rng(seed)
+    a, b = cap(rng, 45.0, 10.0, 1500, 500), cap(rng, -15.0, -60.0, 4000, 500)
+    coords = np.concatenate([a, b])
+    if kind == "two":
+        features = np.concatenate([exponential_field(rng, a, 300.0, 32),
+                                   exponential_field(rng, b, 2000.0, 32)])
+    else:
+        features = exponential_field(rng, coords, 1000.0, 32)
+    return coords, features

@@ -4,6 +4,7 @@ import json
 import shutil
 
 import huggingface_hub
+import numpy as np
 import pytest
 from huggingface_hub.errors import HfHubHTTPError
 from tests.helpers.fake_hub import assert_one_line_error, http_error
@@ -25,7 +26,7 @@ def test_the_model_card_has_metadata_metrics_plot_and_usage(runs, hub):
     metrics = json.loads((runs / "run" / EVALUATION_NAME).read_text())
     assert f"| acc_25km | {100 * metrics['acc_25km']:.2f} % |" in card.text
     assert f"| n | {metrics['n']} |" in card.text
-    assert "](variogram.png)" in card.text
+    assert "](variogram.png)" in card.text and "Region-wise" not in card.text
     assert 'Predictor("hf:me/geo-run")' in card.text
     assert "geovario predict hf:me/geo-run " in card.text
 
@@ -108,3 +109,30 @@ def test_a_run_that_named_an_outside_variogram_is_pushed_whole(runs, hub, tmp_pa
         push_run(run, "me/old")
     assert str(error.value) == (f"{run / 'config.json'}: the loss's variogram {outside} is not "
                                 "there, nor a variogram.json in the run")
+
+
+def test_a_region_wise_run_states_its_regions_and_uploads_their_plot(runs, hub, tmp_path):
+    from geovario.variogram import FittedVariogram
+    from geovario.variogram.regional import Region, RegionalVariogram, load_variogram
+
+    run = tmp_path / "regional"
+    shutil.copytree(runs / "run", run)
+    glob = FittedVariogram.load(run / "variogram.json")
+    fits = (FittedVariogram.single("exponential", 0.01, 0.2, 350.0),
+            FittedVariogram.single("exponential", 0.02, 0.3, 2600.0),
+            glob)
+    regions = tuple(Region(lat, lon, 100, np.zeros(len(glob.empirical.pairs), dtype=np.int64),
+                           fit) for (lat, lon), fit in zip(((0, 0), (0, 90), (0, -90)), fits,
+                                                           strict=True))
+    RegionalVariogram(glob, regions).save(run / "variogram.json")
+    push_run(run, "me/regional")
+    files = hub.files("me/regional")
+    card = huggingface_hub.ModelCard(files["README.md"].decode()).text
+    ranges = sorted(f.range_km for f in fits)
+    assert (f"practical range {glob.range_km:,.0f} km (`variogram.json`). Region-wise: 3 regions "
+            f"with practical ranges {ranges[0]:,.0f}-{ranges[-1]:,.0f} km") in card
+    assert isinstance(load_variogram(run / "variogram.json"), RegionalVariogram)
+    # The uploaded plot is the regional figure (curves and a map: 13 × 5.5 in at 110 dpi),
+    # not the global one (7 × 5 in at 120 dpi); PNG keeps the width in bytes 16-19.
+    width = int.from_bytes(files["variogram.png"][16:20], "big")
+    assert width == 13 * 110

@@ -1,11 +1,13 @@
 """The semivariogram loss with a region-wise variogram: each anchor's pairs use its region."""
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 import torch
 
 from geovario.losses import ContrastiveInputs, SemivariogramContrastiveLoss, build_loss
-from geovario.variogram import FittedVariogram
+from geovario.variogram import EmpiricalVariogram, FittedVariogram
 from geovario.variogram.regional import Region, RegionalVariogram
 
 GLOBAL = FittedVariogram.single("exponential", 0.1, 0.5, 1000.0)
@@ -84,8 +86,10 @@ def test_prototype_rule_uses_each_regions_slope_range():
         torch.testing.assert_close(out[rows], alone.prototype_logits(logits, inputs)[rows])
     settings = loss.settings()
     assert settings["regions"] == 2
-    assert settings["region_ranges_km"] == "; ".join(
-        f"{fit.slope_range_km():,.0f}" for fit in (SHORT, LONG))
+    slopes = [fit.slope_range_km() for fit in (SHORT, LONG)]
+    assert (settings["region_range_min_km"], settings["region_range_max_km"]) == \
+        (min(slopes), max(slopes))
+    assert settings["range_km"] == GLOBAL.slope_range_km()
 
 
 def test_the_loss_state_keeps_the_regions(tmp_path):
@@ -100,3 +104,76 @@ def test_the_loss_state_keeps_the_regions(tmp_path):
     logits = torch.randn(16, 64, generator=torch.Generator().manual_seed(6))
     assert torch.equal(fresh(logits, inputs), loss(logits, inputs))
     assert fresh.get_extra_state() == state
+
+
+EDGES = np.array([0.0, 10.0, 100.0, 1000.0, 5000.0, 20000.0])
+SPREAD_OPTIONS = [dict(residual_scale="spread"), dict(hard_margin=1.0),
+                  dict(residual_scale="spread", hard_margin=0.5, false_negatives="soft-positive")]
+
+
+def with_bins(fit, spread):
+    """``fit`` with five bins of 1,000 pairs whose spread of d is ``spread`` (per bin)."""
+    lags = np.array([5.0, 50.0, 500.0, 3000.0, 12000.0])
+    return replace(fit, empirical=EmpiricalVariogram(
+        EDGES, lags, fit.gamma(lags), np.full(5, 1000), np.asarray(spread, dtype=np.float64),
+        "cosine", "matheron", 500))
+
+
+@pytest.mark.parametrize("options", SPREAD_OPTIONS)
+def test_each_anchor_row_uses_its_regions_spread(options):
+    """Oracle: the global loss with region r's fit and bins alone, on r's anchors' rows.
+
+    The regions' spreads differ from each other and from the global one by a factor of 2
+    to 8, so a loss reading the global spread for every row would not match.
+    """
+    glob = with_bins(GLOBAL, [0.2, 0.2, 0.2, 0.2, 0.2])
+    short = with_bins(SHORT, [0.02, 0.03, 0.05, 0.05, 0.05])
+    long = with_bins(LONG, [0.1, 0.1, 0.4, 0.4, 0.3])
+    variogram = RegionalVariogram(glob, tuple(
+        Region(lat, lon, 100, np.zeros(5, dtype=np.int64), fit)
+        for (lat, lon), fit in zip(CENTRES, (short, long), strict=True)))
+    inputs = batch(seed=7)
+    loss = SemivariogramContrastiveLoss(variogram, **options)
+    weights, targets = loss.weights_and_targets(inputs, (16, 64))
+    region = variogram.region_of(inputs.anchor_coords).numpy()
+    for r, fit in enumerate((short, long)):
+        rows = region == r
+        w, t = SemivariogramContrastiveLoss(fit, **options).weights_and_targets(inputs,
+                                                                               (16, 64))
+        torch.testing.assert_close(weights[rows], w[rows], rtol=1e-6, atol=1e-7)
+        torch.testing.assert_close(targets[rows], t[rows], rtol=1e-6, atol=1e-7)
+        global_spread = SemivariogramContrastiveLoss(replace(fit, empirical=glob.empirical),
+                                                     **options)
+        assert not torch.equal(weights[rows], global_spread.weights_and_targets(
+            inputs, (16, 64))[0][rows])
+
+
+def test_a_region_without_bins_of_its_own_uses_the_global_spread():
+    glob = with_bins(GLOBAL, [0.2, 0.15, 0.1, 0.1, 0.1])
+    short = with_bins(SHORT, [0.02, 0.03, 0.05, 0.05, 0.05])
+    variogram = RegionalVariogram(glob, tuple(
+        Region(lat, lon, 100, np.zeros(5, dtype=np.int64), fit)
+        for (lat, lon), fit in zip(CENTRES, (short, LONG), strict=True)))
+    inputs = batch(seed=8)
+    weights, _ = SemivariogramContrastiveLoss(variogram, hard_margin=1.0).weights_and_targets(
+        inputs, (16, 64))
+    rows = variogram.region_of(inputs.anchor_coords).numpy() == 1
+    alone = SemivariogramContrastiveLoss(replace(LONG, empirical=glob.empirical),
+                                         hard_margin=1.0)
+    torch.testing.assert_close(weights[rows], alone.weights_and_targets(inputs, (16, 64))[0][rows],
+                               rtol=1e-6, atol=1e-7)
+
+
+@pytest.mark.parametrize("options", SPREAD_OPTIONS)
+def test_regions_on_the_global_curve_give_exactly_the_global_spread_loss(options):
+    glob = with_bins(GLOBAL, [0.2, 0.15, 0.1, 0.1, 0.1])
+    inputs = batch(seed=9)
+    logits = torch.randn(16, 64, generator=torch.Generator().manual_seed(10))
+    split = RegionalVariogram(glob, tuple(Region(lat, lon, 100, np.zeros(5, dtype=np.int64), glob)
+                                          for lat, lon in CENTRES))
+    alone = SemivariogramContrastiveLoss(glob, **options)
+    both = SemivariogramContrastiveLoss(split, **options)
+    assert torch.equal(alone(logits, inputs), both(logits, inputs))
+    for a, b in zip(alone.weights_and_targets(inputs, (16, 64)),
+                    both.weights_and_targets(inputs, (16, 64)), strict=True):
+        assert torch.equal(a, b)

@@ -6,9 +6,9 @@ import math
 import numpy as np
 import pytest
 import torch
+from tests.helpers.fields import cap, exponential_field
 
 from geovario.errors import GeovarioError
-from geovario.geo.distance import EARTH_RADIUS_KM, unit_vectors
 from geovario.variogram import (
     EmpiricalVariogram,
     FittedVariogram,
@@ -20,33 +20,6 @@ from geovario.variogram.regional_fit import fit_regional_variogram, shrunk_bins
 
 #: Region A (Europe) decorrelates within 300 km, region B (South America) within 2,000 km.
 RANGE_A, RANGE_B = 300.0, 2000.0
-
-
-def cap(rng, lat, lon, radius_km, n):
-    """n places uniform in the spherical cap of ``radius_km`` around (lat, lon)."""
-    z = rng.uniform(math.cos(radius_km / EARTH_RADIUS_KM), 1.0, n)
-    phi = rng.uniform(0, 2 * math.pi, n)
-    r = np.sqrt(1 - z**2)
-    pole = unit_vectors([[lat, lon]])[0]
-    east = np.cross([0.0, 0.0, 1.0], pole)
-    east /= np.linalg.norm(east)
-    north = np.cross(pole, east)
-    v = (r * np.cos(phi))[:, None] * east + (r * np.sin(phi))[:, None] * north + z[:, None] * pole
-    return np.stack([np.degrees(np.arcsin(v[:, 2])), np.degrees(np.arctan2(v[:, 1], v[:, 0]))],
-                    axis=1)
-
-
-def exponential_field(rng, coords, range_km, dim):
-    """``dim`` independent Gaussian fields, covariance exp(−3h/range) in great-circle h.
-
-    Exact (Cholesky), and positive definite on the sphere (Gneiting 2013); semivariance of
-    ½‖f_i − f_j‖²: dim · (1 − exp(−3h/range)), practical range ``range_km``.
-    """
-    u = unit_vectors(coords)
-    chord = np.sqrt(((u[:, None] - u[None]) ** 2).sum(-1))
-    h = 2 * EARTH_RADIUS_KM * np.arcsin(np.clip(chord / 2, 0, 1))
-    cov = np.exp(-3 * h / range_km) + 1e-9 * np.eye(len(u))
-    return np.linalg.cholesky(cov) @ rng.normal(size=(len(u), dim))
 
 
 @pytest.fixture(scope="module")

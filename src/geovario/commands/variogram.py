@@ -8,7 +8,9 @@ from pathlib import Path
 import numpy as np
 
 from geovario.commands.options import add_deprecated, add_device, add_quiet
+from geovario.commands.variogram_regions import format_regions, format_selection
 from geovario.errors import GeovarioError
+from geovario.fileio import write_json_atomic
 from geovario.metrics.io import read_coord_csv
 from geovario.variogram import (
     FAMILIES,
@@ -25,6 +27,7 @@ from geovario.variogram.regional_fit import (
     DEFAULT_SAMPLE,
     DEFAULT_SHRINKAGE_PAIRS,
 )
+from geovario.variogram.regional_select import DEFAULT_CANDIDATES, DEFAULT_HOLDOUT
 from geovario.variogram.structures import SLOPE_PER_RADIAN
 
 #: Beyond this many points an exact all-pairs pass is impractical on a CPU (N²/2 pairs);
@@ -87,11 +90,25 @@ def register(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--chunk-size", type=int, default=2048,
                         help="rows per tile of the pair pass")
     regional = parser.add_argument_group(
-        "region-wise variogram (--regions K): a curve per region of places, shrunk toward "
-        "the global one where the region has few pairs")
-    regional.add_argument("--regions", type=int, default=0, metavar="K",
+        "region-wise variogram (--regions K or auto): a curve per region of places, shrunk "
+        "toward the global one where the region has few pairs")
+    regional.add_argument("--regions", type=region_count, default=0, metavar="K",
                           help="also fit up to K regions (k-means clusters of the places; "
-                          "the loss uses each anchor's region); 0: global only (default: 0)")
+                          "the loss uses each anchor's region); 0: global only; auto: the K "
+                          "among --region-candidates that predicts held-out places best "
+                          "(default: 0)")
+    regional.add_argument("--region-candidates", type=candidate_list, default=None,
+                          metavar="K,K,...", help="with --regions auto: the K to try, 1 = the "
+                          "global curve alone (default: "
+                          f"{','.join(map(str, DEFAULT_CANDIDATES))})")
+    regional.add_argument("--region-holdout", type=float, default=DEFAULT_HOLDOUT,
+                          metavar="FRACTION", help="with --regions auto: the share of the "
+                          "places held out at random to score the candidates (default: "
+                          f"{DEFAULT_HOLDOUT:g})")
+    regional.add_argument("--region-folds", type=int, default=1, metavar="V",
+                          help="with --regions auto: 1 holds out one random share "
+                          "(--region-holdout); V >= 2 holds out each of V random parts in "
+                          "turn (V times the fitting, every place scored) (default: 1)")
     regional.add_argument("--region-min-points", type=int, default=DEFAULT_MIN_POINTS,
                           metavar="N", help="fewest places a region may hold; thinner clusters "
                           f"are merged into their neighbours (default: {DEFAULT_MIN_POINTS})")
@@ -132,6 +149,7 @@ def load_inputs(args: argparse.Namespace) -> tuple[np.ndarray, np.ndarray]:
 
 def run(args: argparse.Namespace) -> int:
     """Estimate, fit, save, plot and print."""
+    check_region_options(args)
     features, coords = load_inputs(args)
     pairs = args.pairs
     if pairs is None and len(coords) > EXACT_LIMIT:
@@ -147,27 +165,78 @@ def run(args: argparse.Namespace) -> int:
         progress=not (args.json or args.quiet))
     fitted = fit_variogram(empirical, model=args.family, weighting=args.weighting,
                            min_pairs=args.min_pairs, fit_nugget=not args.no_nugget)
-    result = fitted
-    if args.regions:
+    result, selection = fitted, None
+    if args.regions == "auto":
+        from geovario.variogram.regional_select import select_regions
+
+        selection = select_regions(coords, features, fitted,
+                                   candidates=args.region_candidates or DEFAULT_CANDIDATES,
+                                   holdout=args.region_holdout, folds=args.region_folds,
+                                   min_points=args.region_min_points,
+                                   shrinkage_pairs=args.shrinkage_pairs, model=args.family,
+                                   fit_nugget=not args.no_nugget, seed=args.seed)
+    regions = selection.chosen if selection is not None else args.regions
+    if regions > 1 or (regions == 1 and selection is None):
         from geovario.variogram.regional_fit import fit_regional_variogram
 
-        result = fit_regional_variogram(coords, features, fitted, regions=args.regions,
+        result = fit_regional_variogram(coords, features, fitted, regions=regions,
                                         min_points=args.region_min_points,
                                         shrinkage_pairs=args.shrinkage_pairs,
                                         model=args.family, seed=args.seed)
+    record = result.to_dict()
+    if selection is not None:
+        record["region_selection"] = selection.to_dict()
     if args.out is not None:
-        result.save(args.out)
+        write_json_atomic(args.out, record)
     if args.plot is not None:
         from geovario.variogram.regional_plot import plot_any_variogram
 
         plot_any_variogram(result, args.plot)
     if args.json:
-        print(json.dumps(result.to_dict()))
-    else:
-        print(format_fit(fitted))
-        if args.regions:
-            print(format_regions(result))
+        print(json.dumps(record))
+        return 0
+    print(format_fit(fitted))
+    if selection is not None:
+        print(format_selection(selection))
+    if result is not fitted:
+        print(format_regions(result, DEFAULT_SAMPLE))
     return 0
+
+
+def check_region_options(args: argparse.Namespace) -> None:
+    """Refuse region options that do not go together, before any work."""
+    if args.region_candidates is not None and args.regions != "auto":
+        raise GeovarioError("variogram: --region-candidates needs --regions auto")
+    if args.regions == "auto" and not 0 < args.region_holdout < 1:
+        raise GeovarioError(f"variogram: --region-holdout must lie in (0, 1), got "
+                            f"{args.region_holdout:g}")
+    if args.regions == "auto" and args.region_folds < 1:
+        raise GeovarioError(f"variogram: --region-folds must be at least 1, got "
+                            f"{args.region_folds}")
+
+
+def region_count(text: str) -> int | str:
+    """``--regions``: a count >= 0, or ``auto``."""
+    if text == "auto":
+        return text
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a count or auto, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a count >= 0 or auto, got {value}")
+    return value
+
+
+def candidate_list(text: str) -> tuple[int, ...]:
+    """``--region-candidates``: comma-separated counts >= 1."""
+    try:
+        values = tuple(int(part) for part in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected counts like 1,2,4, got {text!r}") from None
+    if min(values) < 1:
+        raise argparse.ArgumentTypeError(f"every candidate must be >= 1, got {text!r}")
+    return values
 
 
 def pass_device(device: str, n_points: int, pairs: int | None) -> str:
@@ -212,19 +281,4 @@ def format_fit(fitted: FittedVariogram) -> str:
     emp = fitted.empirical
     for lag, gamma, count in zip(emp.lag_km, emp.gamma, emp.pairs, strict=True):
         lines.append(f"{lag:12.1f} {gamma:12.6g} {count:14,d}")
-    return "\n".join(lines)
-
-
-def format_regions(regional) -> str:
-    """One line per region: centroid, places, range and sill, and its own fit's range."""
-    lines = ["", f"regions       {len(regional.regions)} (asked {regional.requested}; at least "
-             f"{regional.min_points} places each; pairs anchored in the region, shrunk toward "
-             f"the global curve with kappa {regional.shrinkage_pairs:g}; up to "
-             f"{DEFAULT_SAMPLE:,} places)",
-             f"{'region':>6} {'lat':>7} {'lon':>8} {'places':>8} {'range km':>10} "
-             f"{'sill':>9} {'own fit km':>11}"]
-    for i, r in enumerate(regional.regions):
-        own = "-" if r.local is None else f"{r.local.range_km:,.0f}"
-        lines.append(f"{i:>6} {r.lat:7.1f} {r.lon:8.1f} {r.points:8,d} "
-                     f"{r.fitted.range_km:10,.0f} {r.fitted.sill:9.4g} {own:>11}")
     return "\n".join(lines)

@@ -57,9 +57,9 @@ def run_files(run_dir: str | Path, repo_id: str, *, revision: str | None = None,
     variogram = variogram_file(run_dir, given)
     fitted = None
     if variogram is not None:
-        from geovario.variogram.fitted import FittedVariogram
+        from geovario.variogram.regional import load_variogram
 
-        fitted = FittedVariogram.load(variogram)
+        fitted = load_variogram(variogram)
         files[VARIOGRAM_NAME] = variogram
         files[VARIOGRAM_PLOT_NAME] = _plot_png(fitted)
         if given != VARIOGRAM_NAME:  # a run trained before runs kept a copy
@@ -110,9 +110,11 @@ def model_card(repo_id: str, config: dict, *, revision: str | None = None,
                datasets: tuple[str, ...] = ()) -> str:
     """The repository's README.md: metadata the Hub indexes, what the run is, how to use it.
 
-    ``variogram`` is the :class:`~geovario.variogram.fitted.FittedVariogram` the loss used
-    (its plot is expected beside the card as ``variogram.png``); ``evaluation`` the
-    metrics of ``evaluation.json``.
+    ``variogram`` is the variogram the loss used, global
+    (:class:`~geovario.variogram.fitted.FittedVariogram`) or region-wise
+    (:class:`~geovario.variogram.regional.RegionalVariogram`: the card then also states K
+    and the regions' shortest and longest range); its plot is expected beside the card as
+    ``variogram.png``. ``evaluation`` is the metrics of ``evaluation.json``.
     """
     from huggingface_hub import ModelCardData
 
@@ -151,7 +153,7 @@ def model_card(repo_id: str, config: dict, *, revision: str | None = None,
                   f"({VARIOGRAM_PLOT_NAME})", "",
                   f"{variogram.model} fit: nugget {variogram.nugget:.4g}, sill "
                   f"{variogram.sill:.4g}, practical range {variogram.range_km:,.0f} km "
-                  f"(`{VARIOGRAM_NAME}`)."]
+                  f"(`{VARIOGRAM_NAME}`)." + _regions_sentence(variogram)]
     settings = {"epochs": train.get("epochs"), "batch size": train.get("batch_size"),
                 "learning rate": train.get("lr"), "queue size": train.get("queue_size"),
                 "initialisation": model.get("init"), "location scales": model.get("sigmas"),
@@ -175,10 +177,21 @@ def _loss_card(loss: str) -> tuple[tuple[str, ...], str]:
     return cls.card_tags, cls.card_text
 
 
-def _plot_png(fitted) -> bytes:
-    """The variogram plot as PNG bytes (a bare Figure: no pyplot state)."""
-    from geovario.variogram.plot import variogram_figure
+def _regions_sentence(variogram) -> str:
+    """The card's sentence on the regions of a region-wise variogram; "" for a global one."""
+    regions = getattr(variogram, "regions", ())
+    if not regions:
+        return ""
+    ranges = [r.fitted.range_km for r in regions]
+    return (f" Region-wise: {len(ranges)} regions with practical ranges "
+            f"{min(ranges):,.0f}-{max(ranges):,.0f} km, each shrunk toward the global curve "
+            "where its region has few pairs; an anchor's pairs use its region's curve.")
+
+
+def _plot_png(variogram) -> bytes:
+    """The variogram plot as PNG bytes (a bare Figure: no pyplot state); regions if any."""
+    from geovario.variogram.regional_plot import figure_of
 
     buffer = io.BytesIO()
-    variogram_figure(fitted).savefig(buffer, format="png")
+    figure_of(variogram).savefig(buffer, format="png")
     return buffer.getvalue()

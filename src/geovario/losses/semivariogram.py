@@ -38,8 +38,14 @@ logit is *multiplied* by exp(p_ij); beyond it nothing changes.
 
 With a region-wise variogram (:class:`~geovario.variogram.regional.RegionalVariogram`)
 every quantity above that comes from the fit (γ, sill, range ρ, the slope range, the
-correlation c) is that of the anchor's region, the anchor being the image whose own
-location is the positive; the per-lag spread σ(h) stays the global fit's.
+correlation c, the per-lag spread σ(h)) is that of the anchor's region, the anchor being
+the image whose own location is the positive. A region's σ(h) is the spread of d among
+the pairs anchored in it, shrunk toward the global spread as its γ is (its shrunk bins;
+the global σ where a region has no bins of its own). Why not the global σ: the residual
+is centred on the region's curve, and a global bin's spread also holds how the regions'
+means differ (its variance is the regions' mean variance plus the variance of their
+means), the very differences the regional curves take out; dividing by it would count
+them twice and find fewer hard negatives in a homogeneous region than in a varied one.
 
 Until the feature queue has been filled once, the loss is plain InfoNCE (warm-up).
 Pair terms are computed in float32 with autocast off, whatever the caller's context.
@@ -111,11 +117,11 @@ class SemivariogramContrastiveLoss(VariogramGuidedLoss):
         #: The range that separates near from far pairs under the chosen rule.
         self.range_km = (variogram.slope_range_km() if self.rule == "prototype"
                          else variogram.range_km)
-        emp = variogram.empirical
-        if emp is not None:
-            ok = np.isfinite(emp.spread) & (emp.pairs >= max(variogram.min_pairs, 1))
-            self._spread_table = (torch.as_tensor(emp.lag_km[ok]),
-                                  torch.as_tensor(emp.spread[ok]))
+        if variogram.empirical is not None:
+            # σ(h) of each distinct curve: its own bins' spread, else the global fit's.
+            glob = _spread_table(variogram)
+            self._spread_tables = [_spread_table(fit) or glob
+                                   for fit in self.curves.distinct_fits]
 
     def settings(self) -> dict[str, float | str]:
         """The rule, its range in km and the strengths: what the training log states."""
@@ -129,14 +135,18 @@ class SemivariogramContrastiveLoss(VariogramGuidedLoss):
                 "range_bound": self.variogram.range_bound or "none",
                 **self._region_settings()}
 
-    def _region_settings(self) -> dict[str, float | str]:
-        """Region count and each region's range, for a region-wise variogram."""
+    def _region_settings(self) -> dict[str, float | int]:
+        """For a region-wise variogram: K and the shortest and longest regional range.
+
+        ``range_km`` stays the global curve's; each region's range is in the run's copy of
+        the variogram file.
+        """
         if not self.curves.regions:
             return {}
         ranges = [r.fitted.slope_range_km() if self.rule == "prototype" else r.fitted.range_km
                   for r in self.curves.regions]
-        return {"regions": len(ranges),
-                "region_ranges_km": "; ".join(f"{km:,.0f}" for km in ranges)}
+        return {"regions": len(ranges), "region_range_min_km": min(ranges),
+                "region_range_max_km": max(ranges)}
 
     def expected_dissimilarity(self, h_km: torch.Tensor,
                                anchor_coords: torch.Tensor | None = None) -> torch.Tensor:
@@ -145,17 +155,17 @@ class SemivariogramContrastiveLoss(VariogramGuidedLoss):
             return self.variogram.gamma(h_km)
         return self.curves.for_anchors(anchor_coords).gamma(h_km)
 
-    def _spread(self, h_km: torch.Tensor) -> torch.Tensor:
-        """σ(h): the per-bin spread of d, interpolated linearly between the bins' lags.
-
-        Only bins the fit used (at least ``min_pairs`` pairs) count: a spread from a handful
-        of pairs is noise.
-        """
-        lags, spread = (t.to(h_km.device, h_km.dtype) for t in self._spread_table)
-        index = torch.bucketize(h_km, lags).clamp(1, len(lags) - 1)
-        lo, hi = lags[index - 1], lags[index]
-        t = ((h_km - lo) / (hi - lo)).clamp(0, 1)
-        return (spread[index - 1] + t * (spread[index] - spread[index - 1])).clamp_min(1e-6)
+    def _spread(self, h_km: torch.Tensor, curves: AnchorCurves) -> torch.Tensor:
+        """σ(h) of each anchor's curve (rows of h); one curve: its table for every row."""
+        if curves.rows is None:
+            return _interpolated_spread(h_km, self._spread_tables[0])
+        out = h_km.new_empty(h_km.shape)
+        for group, table in enumerate(self._spread_tables):
+            index = (curves.rows == group).nonzero().squeeze(1)
+            if len(index):
+                out.index_copy_(0, index, _interpolated_spread(h_km.index_select(0, index),
+                                                               table))
+        return out
 
     @torch.no_grad()
     def pair_terms(self, inputs: ContrastiveInputs) -> tuple[torch.Tensor, ...]:
@@ -191,8 +201,8 @@ class SemivariogramContrastiveLoss(VariogramGuidedLoss):
         negative = ~positive
         weights = torch.ones(shape, device=h.device)
         targets = positive.float()
-        spread = self._spread(h) if self.hard_margin > 0 or self.residual_scale == "spread" \
-            else None
+        spread = self._spread(h, curves) \
+            if self.hard_margin > 0 or self.residual_scale == "spread" else None
         scale = curves.sill if self.residual_scale == "sill" else spread
         residual = (gamma - d) / scale
         margin = self.hard_margin * spread / scale if self.hard_margin > 0 else 0.0
@@ -254,3 +264,26 @@ class SemivariogramContrastiveLoss(VariogramGuidedLoss):
                                max(int(negative.sum()), 1),
                                "mean_factor": float(factor[negative].mean())}
         return logits * factor
+
+
+def _spread_table(fit) -> tuple[torch.Tensor, torch.Tensor] | None:
+    """(lags, spreads) of the bins a fit used (``min_pairs`` pairs or more); None without 2.
+
+    A spread from a handful of pairs is noise, and interpolation needs two lags.
+    """
+    emp = fit.empirical
+    if emp is None:
+        return None
+    ok = np.isfinite(emp.spread) & (emp.pairs >= max(fit.min_pairs, 1))
+    if ok.sum() < 2:
+        return None
+    return torch.as_tensor(emp.lag_km[ok]), torch.as_tensor(emp.spread[ok])
+
+
+def _interpolated_spread(h_km: torch.Tensor, table) -> torch.Tensor:
+    """σ(h): the per-bin spread of d, interpolated linearly between the bins' lags."""
+    lags, spread = (t.to(h_km.device, h_km.dtype) for t in table)
+    index = torch.bucketize(h_km, lags).clamp(1, len(lags) - 1)
+    lo, hi = lags[index - 1], lags[index]
+    t = ((h_km - lo) / (hi - lo)).clamp(0, 1)
+    return (spread[index - 1] + t * (spread[index] - spread[index - 1])).clamp_min(1e-6)

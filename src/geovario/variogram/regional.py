@@ -25,7 +25,10 @@ loss uses, fitted to the shrunk bins (which it holds as its ``bins``, each with 
 pairs; null when the region uses the global fit itself, ``uses_global``), ``local`` the
 region's unshrunk fit, for comparison (null when its own bins are too few). A reader
 that knows only global files reads the global fit from the top level, and
-:func:`load_variogram` reads a global file as before.
+:func:`load_variogram` reads a global file as before. ``geovario variogram --regions
+auto`` adds a top-level ``region_selection`` (how K was chosen, see
+:class:`~geovario.variogram.regional_select.RegionSelection`), to a global file too
+when K = 1 wins; loading ignores it.
 """
 
 import json
@@ -154,6 +157,11 @@ class RegionalVariogram:
                 fits.append(fit)
             index.append(keys.index(key))
         return tuple(fits), np.array(index, dtype=np.int64)
+
+    @property
+    def distinct_fits(self) -> tuple[FittedVariogram, ...]:
+        """The distinct curves, in the order :attr:`AnchorCurves.rows` indexes them."""
+        return self._groups[0]
 
     @cached_property
     def _tables(self) -> dict[str, np.ndarray]:

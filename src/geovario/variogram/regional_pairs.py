@@ -48,7 +48,7 @@ def regional_empirical(coords_deg, features, labels, n_regions: int, edges_km, *
     if len(feats) != n or len(labels) != n:
         raise GeovarioError(f"variogram: {n} places but {len(feats)} feature rows and "
                             f"{len(labels)} region labels")
-    feats = _prepared(feats, dissimilarity)
+    feats = prepared_features(feats, dissimilarity)
     edges = np.asarray(edges_km, dtype=np.float64)
     chords = km_to_chord(edges)
     k = len(edges) - 1
@@ -61,7 +61,7 @@ def regional_empirical(coords_deg, features, labels, n_regions: int, edges_km, *
         chord[np.arange(stop - start), np.arange(start, stop)] = np.inf  # i ≠ j
         index = np.searchsorted(chords[1:], chord, side="right")
         index += labels[start:stop, None] * (k + 1)
-        d = _dissimilarity(feats[start:stop], feats, dissimilarity).reshape(-1)
+        d = pair_dissimilarity(feats[start:stop], feats, dissimilarity).reshape(-1)
         index = index.reshape(-1)
         size = sums.shape[1]
         sums[0] += np.bincount(index, minlength=size)
@@ -75,7 +75,7 @@ def regional_empirical(coords_deg, features, labels, n_regions: int, edges_km, *
             for r in range(n_regions)]
 
 
-def _prepared(feats: np.ndarray, dissimilarity: str) -> np.ndarray:
+def prepared_features(feats: np.ndarray, dissimilarity: str) -> np.ndarray:
     """Features in the dtype of their products, unit length for cosine."""
     if dissimilarity not in ("cosine", "euclidean"):
         raise GeovarioError(f"variogram: unknown dissimilarity {dissimilarity!r} "
@@ -91,7 +91,7 @@ def _prepared(feats: np.ndarray, dissimilarity: str) -> np.ndarray:
     return feats.astype(dtype)
 
 
-def _dissimilarity(fa: np.ndarray, fb: np.ndarray, dissimilarity: str) -> np.ndarray:
+def pair_dissimilarity(fa: np.ndarray, fb: np.ndarray, dissimilarity: str) -> np.ndarray:
     """Dissimilarity of every pair of two blocks, in float64: 1 − cos, or ½‖Δ‖²."""
     if dissimilarity == "cosine":
         return 1.0 - (fa @ fb.T).astype(np.float64)
