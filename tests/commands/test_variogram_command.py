@@ -166,8 +166,8 @@ def auto_argv(tmp_path, kind, seed=0):
                                                                     index=False)
     return ["variogram", str(tmp_path / f"{kind}.npy"), str(tmp_path / f"{kind}.csv"),
             "--dissimilarity", "euclidean", "--family", "exponential", "--regions", "auto",
-            "--region-candidates", "1,2,3,4,6", "--region-min-points", "50", "--seed",
-            str(seed)]
+            "--region-candidates", "1,2,3,4,6", "--region-min-points", "50", "--region-folds",
+            "1", "--seed", str(seed)]
 
 
 def test_regions_auto_fits_the_chosen_regions_on_a_two_region_field(tmp_path, capsys):

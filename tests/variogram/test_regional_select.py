@@ -125,7 +125,7 @@ def simulated(kind: str, seed: int):
 
 def select(coords, features, fit, seed):
     return select_regions(coords, features, fit, candidates=(1, 2, 3, 4, 6), min_points=50,
-                          model="exponential", seed=seed)
+                          model="exponential", folds=1, seed=seed)
 
 
 @pytest.mark.parametrize("seed", [0, 1])
@@ -195,7 +195,7 @@ def test_refused_input():
     for holdout in (0.0, 1.0):
         with pytest.raises(GeovarioError, match=f"held-out share must lie in \\(0, 1\\), got "
                                                 f"{holdout}"):
-            select_regions(coords, features, fit, holdout=holdout)
+            select_regions(coords, features, fit, holdout=holdout, folds=1)
     with pytest.raises(GeovarioError, match="holding out 0.2 of 5 places leaves 1 to score"):
         holdout_rows(5, 0.2, 0)
     with pytest.raises(GeovarioError, match="folds must be at least 1, got 0"):
@@ -211,4 +211,5 @@ def test_refused_input():
     sparse = fit_variogram(fit.empirical, model="exponential", min_pairs=20_000, warn=False)
     with pytest.raises(GeovarioError, match="the 200 held-out places have no bin of 20000\\+ "
                                             "pairs; hold out a larger share"):
-        select_regions(coords, features, sparse, candidates=[1], model="exponential")
+        select_regions(coords, features, sparse, candidates=[1], model="exponential",
+                       folds=1)

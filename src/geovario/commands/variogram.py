@@ -27,7 +27,11 @@ from geovario.variogram.regional_fit import (
     DEFAULT_SAMPLE,
     DEFAULT_SHRINKAGE_PAIRS,
 )
-from geovario.variogram.regional_select import DEFAULT_CANDIDATES, DEFAULT_HOLDOUT
+from geovario.variogram.regional_select import (
+    DEFAULT_CANDIDATES,
+    DEFAULT_FOLDS,
+    DEFAULT_HOLDOUT,
+)
 from geovario.variogram.structures import SLOPE_PER_RADIAN
 
 #: Beyond this many points an exact all-pairs pass is impractical on a CPU (N²/2 pairs);
@@ -105,10 +109,11 @@ def register(parser: argparse.ArgumentParser) -> None:
                           metavar="FRACTION", help="with --regions auto: the share of the "
                           "places held out at random to score the candidates (default: "
                           f"{DEFAULT_HOLDOUT:g})")
-    regional.add_argument("--region-folds", type=int, default=1, metavar="V",
-                          help="with --regions auto: 1 holds out one random share "
-                          "(--region-holdout); V >= 2 holds out each of V random parts in "
-                          "turn (V times the fitting, every place scored) (default: 1)")
+    regional.add_argument("--region-folds", type=int, default=DEFAULT_FOLDS, metavar="V",
+                          help="with --regions auto: V >= 2 holds out each of V random parts "
+                          "in turn (V times the fitting, every place scored); 1 holds out one "
+                          f"random share (--region-holdout), cheaper and noisier (default: "
+                          f"{DEFAULT_FOLDS})")
     regional.add_argument("--region-min-points", type=int, default=DEFAULT_MIN_POINTS,
                           metavar="N", help="fewest places a region may hold; thinner clusters "
                           f"are merged into their neighbours (default: {DEFAULT_MIN_POINTS})")
