@@ -94,14 +94,26 @@ class DecodedBatches(Iterator[Batch]):
     image each thread is on.
     """
 
-    def __init__(self, reader: ImageReader, preprocess: Preprocess,
-                 batches: Iterable[np.ndarray], *, threads: int, pin_memory: bool = False):
+    def __init__(
+        self,
+        reader: ImageReader,
+        preprocess: Preprocess,
+        batches: Iterable[np.ndarray],
+        *,
+        threads: int,
+        pin_memory: bool = False,
+    ):
         self._decode = lambda row: decode(reader, preprocess, row)
         self._batches = iter(batches)
         self._pin = pin_memory
         self._queued: deque[list[Future]] = deque()
-        self._pool = ThreadPoolExecutor(threads, thread_name_prefix="geovario-decode",
-                                        initializer=_lower_priority) if threads else None
+        self._pool = (
+            ThreadPoolExecutor(
+                threads, thread_name_prefix="geovario-decode", initializer=_lower_priority
+            )
+            if threads
+            else None
+        )
         self._queue_ahead()
 
     def _queue_ahead(self) -> None:
