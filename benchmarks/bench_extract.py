@@ -5,12 +5,17 @@ One run prints, side by side:
 - the machine's matrix rate (a 2048² float32 matmul, GFLOP/s) and the model's FLOPs per
   image, hence the images/s the matmul rate would allow;
 - the *attainable* rate: a bare inference loop over preprocessed batches in the fastest
-  configuration found (contiguous or channels-last tensors), in this process;
+  configuration found (contiguous or channels-last tensors), in this process, with the
+  OpenMP wait policy ``geovario extract`` uses (passive, unless OMP_WAIT_POLICY is set);
+  the channels-last loop runs again after the whole-process runs, and the fastest of all
+  counts, so a machine that got busier meanwhile lowers the ratio rather than raising it;
 - ``geovario extract`` as a whole process (a subprocess: start-up, zip reading, JPEG
-  decoding in workers, the model, store writes), with its user and system time and minor
+  decoding in threads, the model, store writes), with its user and system time and minor
   page faults, once as shipped and once with glibc's allocator left alone
   (``GEOVARIO_KEEP_FREED_MEMORY=0``), so that a loss both sides share cannot hide;
-- the pipeline alone (workers decoding and preprocessing, no model), to show its headroom.
+  with ``--baseline-src DIR``, also the package in DIR (an export of an earlier commit's
+  ``src``), between the two, for a before/after comparison within one run;
+- the pipeline alone (decoding threads, no model), to show its headroom.
 
 Images: smooth random JPEGs (quality 90) in OSV-5M layout, two zip shards. The target is a
 whole-process rate of at least 0.7x the attainable one. The bare loops run the network
@@ -19,6 +24,7 @@ published module as loaded.
 
 Usage: .venv/bin/python benchmarks/bench_extract.py [--n 1024] [--batch-size 64]
        [--workers 2] [--backbone efficientnet-lite0] [--device cpu] [--size 512x384]
+       [--baseline-src DIR]
 """
 
 import argparse
@@ -34,6 +40,7 @@ import time
 import zipfile
 from pathlib import Path
 
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # as ``geovario extract``; before torch
 import numpy as np
 import pandas as pd
 import torch
@@ -121,10 +128,16 @@ def pipeline_alone(backbone, samples, batch_size: int, workers: int) -> float:
     return len(rows) / (time.perf_counter() - start)
 
 
-def whole_process(root: Path, out: Path, args, keep_freed_memory: bool) -> dict[str, float]:
-    """``geovario extract`` in a subprocess: wall, user and system seconds, minor faults."""
+def whole_process(root: Path, out: Path, args, keep_freed_memory: bool,
+                  src: str | None = None) -> dict[str, float]:
+    """``geovario extract`` in a subprocess: wall, user and system seconds, minor faults.
+
+    ``src``: run the package found there instead of this one.
+    """
     shutil.rmtree(out, ignore_errors=True)
     env = {**os.environ, "GEOVARIO_KEEP_FREED_MEMORY": "1" if keep_freed_memory else "0"}
+    if src:
+        env["PYTHONPATH"] = os.pathsep.join([src, env.get("PYTHONPATH", "")])
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     subprocess.run([sys.executable, "-m", "geovario.cli", "extract", "--dataset", "osv5m",
@@ -155,6 +168,7 @@ def main() -> None:
     parser.add_argument("--backbone", default="efficientnet-lite0")
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--size", default="512x384", help="image width x height")
+    parser.add_argument("--baseline-src", help="also run the geovario package in this folder")
     args = parser.parse_args()
     size = tuple(int(v) for v in args.size.split("x"))
 
@@ -167,7 +181,8 @@ def main() -> None:
         print(f"machine: {platform.processor() or platform.machine()}, "
               f"{torch.get_num_threads()} torch threads, GPU: {gpu}; torch {torch.__version__}")
         print(f"{args.n} JPEGs {size[0]}x{size[1]} in 2 zip shards, backbone {backbone.name} "
-              f"on {args.device}, batch {args.batch_size}, {args.workers} workers\n")
+              f"on {args.device}, batch {args.batch_size}, {args.workers} decoding threads; "
+              f"OMP_WAIT_POLICY={os.environ['OMP_WAIT_POLICY']}\n")
         gflops, flop = matmul_gflops(), model_gflop(backbone)
         images = torch.stack([backbone.preprocess(decode_image(samples.reader.read(i)))
                               for i in range(min(len(samples), 8 * args.batch_size))])
@@ -176,9 +191,14 @@ def main() -> None:
         if hasattr(backbone, "inference"):
             loops["channels-last, published module (batch norms not folded)"] = bare_loop(
                 backbone, images, args.batch_size, True, folded=False)
+        runs = {"as shipped": whole_process(root, Path(tmp) / "a", args, True)}
+        if args.baseline_src:
+            runs[f"baseline {args.baseline_src}"] = whole_process(
+                root, Path(tmp) / "c", args, True, src=args.baseline_src)
+        runs["glibc allocator defaults"] = whole_process(root, Path(tmp) / "b", args, False)
+        loops["channels-last, again after the whole-process runs"] = bare_loop(
+            backbone, images, args.batch_size, True)
         attainable = max(loops.values())
-        runs = {"as shipped": whole_process(root, Path(tmp) / "a", args, True),
-                "glibc allocator defaults": whole_process(root, Path(tmp) / "b", args, False)}
         pipeline = pipeline_alone(backbone, samples, args.batch_size, args.workers)
         startup = startup_seconds(args.backbone, args.device)
         cores = len(os.sched_getaffinity(0))
