@@ -79,9 +79,15 @@ def collate(items: Sequence[Item]) -> Batch:
 
 
 def _lower_priority() -> None:
-    """Give the calling decoding thread (only it) the niceness ``DECODER_NICENESS``."""
+    """Add ``DECODER_NICENESS`` to the calling thread's niceness (only that thread's).
+
+    Relative, as ``nice`` is: under ``nice -n 5 geovario extract`` the decoding threads
+    run at 15, never above the model (raising a priority also needs privileges).
+    """
     if sys.platform == "linux":  # elsewhere the id below would name a process, not a thread
-        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), DECODER_NICENESS)
+        thread = threading.get_native_id()
+        niceness = os.getpriority(os.PRIO_PROCESS, thread) + DECODER_NICENESS
+        os.setpriority(os.PRIO_PROCESS, thread, min(niceness, 19))
 
 
 class DecodedBatches(Iterator[Batch]):
