@@ -5,12 +5,22 @@ One run prints, side by side:
 - the machine's matrix rate (a 2048² float32 matmul, GFLOP/s) and the model's FLOPs per
   image, hence the images/s the matmul rate would allow;
 - the *attainable* rate: a bare inference loop over preprocessed batches in the fastest
-  configuration found (contiguous or channels-last tensors), in this process;
+  configuration found (contiguous or channels-last tensors), in this process, with the
+  OpenMP wait policy ``geovario extract`` uses (passive, unless OMP_WAIT_POLICY is set);
+  the channels-last loop runs again after the whole-process runs, and the fastest of all
+  counts, so a machine that got busier meanwhile lowers the ratio rather than raising it;
 - ``geovario extract`` as a whole process (a subprocess: start-up, zip reading, JPEG
-  decoding in workers, the model, store writes), with its user and system time and minor
+  decoding in threads, the model, store writes), with its user and system time and minor
   page faults, once as shipped and once with glibc's allocator left alone
   (``GEOVARIO_KEEP_FREED_MEMORY=0``), so that a loss both sides share cannot hide;
-- the pipeline alone (workers decoding and preprocessing, no model), to show its headroom.
+  with ``--baseline-src DIR``, also the package in DIR (an export of an earlier commit's
+  ``src``), between the two, for a before/after comparison within one run;
+- the pipeline alone (decoding threads, no model), to show its headroom;
+- CPU seconds (user, system) for the same number of images: the bare loop's (the model
+  alone, scaled from its timed runs), the pipeline's and a start-up's, whose sum is
+  what a whole process cannot do without; on a shared machine, where a process's
+  speed follows its share of the CPU, that sum against the whole process's CPU time
+  says more than wall-clock ratios.
 
 Images: smooth random JPEGs (quality 90) in OSV-5M layout, two zip shards. The target is a
 whole-process rate of at least 0.7x the attainable one. The bare loops run the network
@@ -19,6 +29,7 @@ published module as loaded.
 
 Usage: .venv/bin/python benchmarks/bench_extract.py [--n 1024] [--batch-size 64]
        [--workers 2] [--backbone efficientnet-lite0] [--device cpu] [--size 512x384]
+       [--baseline-src DIR]
 """
 
 import argparse
@@ -34,6 +45,7 @@ import time
 import zipfile
 from pathlib import Path
 
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # as ``geovario extract``; before torch
 import numpy as np
 import pandas as pd
 import torch
@@ -44,7 +56,7 @@ from common import timed
 from geovario.backbones import load_backbone
 from geovario.data.images import decode_image
 from geovario.data.osv5m import load_osv5m
-from geovario.extract.loader import make_loader
+from geovario.extract.loader import DecodedBatches
 
 
 def make_dataset(root: Path, n: int, size: tuple[int, int], seed: int = 0) -> None:
@@ -82,9 +94,16 @@ def model_gflop(backbone) -> float:
     return counter.get_total_flops() / 1e9
 
 
+def cpu_seconds(who: int = resource.RUSAGE_SELF) -> np.ndarray:
+    """(user, system) CPU seconds so far of this process, or of its waited-for children."""
+    usage = resource.getrusage(who)
+    return np.array([usage.ru_utime, usage.ru_stime])
+
+
 def bare_loop(backbone, images: torch.Tensor, batch_size: int, channels_last: bool,
-              folded: bool = True) -> float:
-    """images/s of the model alone on preprocessed batches, in one memory layout.
+              folded: bool = True) -> tuple[float, np.ndarray]:
+    """images/s of the model alone on preprocessed batches, in one memory layout, and its
+    (user, system) CPU seconds per image.
 
     ``folded``: the network ``embed`` runs (batch norms folded into the convolutions);
     otherwise the published module as loaded, for comparison with earlier tables.
@@ -104,26 +123,36 @@ def bare_loop(backbone, images: torch.Tensor, batch_size: int, channels_last: bo
                     network._avg_pooling(network.extract_features(batch)).flatten(1)
 
     run()  # warm-up
+    cpu = cpu_seconds()
     seconds = timed(run, 2)
+    cpu = (cpu_seconds() - cpu) / (2 * len(images))
     network.to(memory_format=backbone._layout)
-    return len(images) / seconds
+    return len(images) / seconds, cpu
 
 
-def pipeline_alone(backbone, samples, batch_size: int, workers: int) -> float:
-    """images/s of the DataLoader (read, decode, preprocess, collate) without the model."""
+def pipeline_alone(backbone, samples, batch_size: int, workers: int) -> tuple[float, np.ndarray]:
+    """images/s of the decoding threads (read, decode, preprocess, stack) without the model,
+    and their (user, system) CPU seconds for all the images."""
     rows = np.arange(len(samples))
     batches = [rows[k:k + batch_size] for k in range(0, len(rows), batch_size)]
-    start = time.perf_counter()
-    for _ in make_loader(samples.reader, backbone.transform.pixels, batches, workers=workers,
-                         pin_memory=False):
-        pass
-    return len(rows) / (time.perf_counter() - start)
+    cpu, start = cpu_seconds(), time.perf_counter()
+    with DecodedBatches(samples.reader, backbone.transform.pixels, batches,
+                        threads=workers) as loaded:
+        for _ in loaded:
+            pass
+    return len(rows) / (time.perf_counter() - start), cpu_seconds() - cpu
 
 
-def whole_process(root: Path, out: Path, args, keep_freed_memory: bool) -> dict[str, float]:
-    """``geovario extract`` in a subprocess: wall, user and system seconds, minor faults."""
+def whole_process(root: Path, out: Path, args, keep_freed_memory: bool,
+                  src: str | None = None) -> dict[str, float]:
+    """``geovario extract`` in a subprocess: wall, user and system seconds, minor faults.
+
+    ``src``: run the package found there instead of this one.
+    """
     shutil.rmtree(out, ignore_errors=True)
     env = {**os.environ, "GEOVARIO_KEEP_FREED_MEMORY": "1" if keep_freed_memory else "0"}
+    if src:
+        env["PYTHONPATH"] = os.pathsep.join([src, env.get("PYTHONPATH", "")])
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     subprocess.run([sys.executable, "-m", "geovario.cli", "extract", "--dataset", "osv5m",
@@ -137,13 +166,14 @@ def whole_process(root: Path, out: Path, args, keep_freed_memory: bool) -> dict[
             "sys": after.ru_stime - before.ru_stime, "faults": after.ru_minflt - before.ru_minflt}
 
 
-def startup_seconds(backbone: str, device: str) -> float:
-    """Wall time of a process that only imports geovario and loads the backbone."""
-    start = time.perf_counter()
+def startup_seconds(backbone: str, device: str) -> tuple[float, np.ndarray]:
+    """Wall time and (user, system) CPU seconds of a process that only imports geovario
+    and loads the backbone."""
+    cpu, start = cpu_seconds(resource.RUSAGE_CHILDREN), time.perf_counter()
     subprocess.run([sys.executable, "-c", "from geovario.backbones import load_backbone; "
                     f"load_backbone({backbone!r}, device={device!r})"], check=True,
                    stderr=subprocess.DEVNULL)
-    return time.perf_counter() - start
+    return time.perf_counter() - start, cpu_seconds(resource.RUSAGE_CHILDREN) - cpu
 
 
 def main() -> None:
@@ -154,6 +184,7 @@ def main() -> None:
     parser.add_argument("--backbone", default="efficientnet-lite0")
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--size", default="512x384", help="image width x height")
+    parser.add_argument("--baseline-src", help="also run the geovario package in this folder")
     args = parser.parse_args()
     size = tuple(int(v) for v in args.size.split("x"))
 
@@ -166,7 +197,8 @@ def main() -> None:
         print(f"machine: {platform.processor() or platform.machine()}, "
               f"{torch.get_num_threads()} torch threads, GPU: {gpu}; torch {torch.__version__}")
         print(f"{args.n} JPEGs {size[0]}x{size[1]} in 2 zip shards, backbone {backbone.name} "
-              f"on {args.device}, batch {args.batch_size}, {args.workers} workers\n")
+              f"on {args.device}, batch {args.batch_size}, {args.workers} decoding threads; "
+              f"OMP_WAIT_POLICY={os.environ['OMP_WAIT_POLICY']}\n")
         gflops, flop = matmul_gflops(), model_gflop(backbone)
         images = torch.stack([backbone.preprocess(decode_image(samples.reader.read(i)))
                               for i in range(min(len(samples), 8 * args.batch_size))])
@@ -175,11 +207,17 @@ def main() -> None:
         if hasattr(backbone, "inference"):
             loops["channels-last, published module (batch norms not folded)"] = bare_loop(
                 backbone, images, args.batch_size, True, folded=False)
-        attainable = max(loops.values())
-        runs = {"as shipped": whole_process(root, Path(tmp) / "a", args, True),
-                "glibc allocator defaults": whole_process(root, Path(tmp) / "b", args, False)}
-        pipeline = pipeline_alone(backbone, samples, args.batch_size, args.workers)
-        startup = startup_seconds(args.backbone, args.device)
+        runs = {"as shipped": whole_process(root, Path(tmp) / "a", args, True)}
+        if args.baseline_src:
+            runs[f"baseline {args.baseline_src}"] = whole_process(
+                root, Path(tmp) / "c", args, True, src=args.baseline_src)
+        runs["glibc allocator defaults"] = whole_process(root, Path(tmp) / "b", args, False)
+        loops["channels-last, again after the whole-process runs"] = bare_loop(
+            backbone, images, args.batch_size, True)
+        attainable = max(speed for speed, _ in loops.values())
+        pipeline, decoding_cpu = pipeline_alone(backbone, samples, args.batch_size, args.workers)
+        startup, startup_cpu = startup_seconds(args.backbone, args.device)
+        model_cpu = loops["channels-last"][1] * args.n
         cores = len(os.sched_getaffinity(0))
         # Decoding and the model share the cores: their CPU seconds per image add up.
         shared = 1 / (1 / attainable + 1 / (pipeline * min(args.workers, cores) / cores))
@@ -187,12 +225,18 @@ def main() -> None:
               f"{gflops / flop:,.0f} images/s at the matmul rate")
         print(f"start-up (import, load the backbone): {startup:.1f} s; model and decoding "
               f"sharing {cores} cores allow at most {shared:,.1f} images/s "
-              f"({shared / attainable:.2f} x attainable)\n")
+              f"({shared / attainable:.2f} x attainable)")
+        parts = {"start-up": startup_cpu, "model (bare loop)": model_cpu,
+                 "decoding": decoding_cpu}
+        print(f"CPU seconds (user + system) for {args.n} images: "
+              + ", ".join(f"{name} {u:.1f} + {s:.1f}" for name, (u, s) in parts.items())
+              + f"; together {sum(parts.values()).sum():.1f}\n")
         print("| step | images/s | x attainable | user s | system s | minor faults |")
         print("|---|---:|---:|---:|---:|---:|")
-        for layout, speed in loops.items():
+        for layout, (speed, cpu) in loops.items():
+            user, system = cpu * args.n
             print(f"| bare inference loop, {layout} | {speed:,.1f} | {speed / attainable:.2f} "
-                  "| - | - | - |")
+                  f"| {user:.1f} | {system:.1f} | - |")
         for name, r in runs.items():
             speed, steady = args.n / r["wall"], args.n / max(r["wall"] - startup, 1e-9)
             print(f"| geovario extract, whole process, {name} | {speed:,.1f} | "
@@ -200,8 +244,8 @@ def main() -> None:
                   f"{r['faults']:,.0f} |")
             print(f"| the same after start-up | {steady:,.1f} | {steady / attainable:.2f} | - "
                   "| - | - |")
-        print(f"| pipeline alone (zip, decode, preprocess; no model) | {pipeline:,.1f} | - | - "
-              "| - | - |")
+        print(f"| pipeline alone (zip, decode, preprocess; no model) | {pipeline:,.1f} | - | "
+              f"{decoding_cpu[0]:.1f} | {decoding_cpu[1]:.1f} | - |")
 
 
 if __name__ == "__main__":

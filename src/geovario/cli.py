@@ -67,8 +67,8 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     return parser
 
 
-#: Commands whose decoding workers share the cores with the model's threads: OpenMP threads
-#: spinning between operators would take the workers' time (on 2 cores, extraction's user time
+#: Commands whose decoding threads share the cores with the model's threads: OpenMP threads
+#: spinning between operators would take the decoders' time (on 2 cores, extraction's user time
 #: per 1,024 images 22.0 s -> 16.8-18.0 s; benchmarks/RESULTS.md). Set before torch loads; a
 #: user's value wins.
 PASSIVE_OPENMP_COMMANDS = ("extract",)

@@ -78,7 +78,7 @@ def test_rerun_adds_nothing_and_lists_nothing_twice(tmp_path):
     assert backbone.batches == []  # only the corrupt image was read again; nothing embedded
 
 
-def test_worker_processes_give_the_same_store(tmp_path):
+def test_decoding_threads_give_the_same_store(tmp_path):
     make_osv5m(tmp_path / "osv")
     run(tmp_path / "osv", tmp_path / "a")
     report = run(tmp_path / "osv", tmp_path / "b", workers=2)
@@ -87,7 +87,7 @@ def test_worker_processes_give_the_same_store(tmp_path):
 
 
 class PickyTransform(FakeTransform):
-    """Fails on images whose first pixel is ``bad`` (module level: workers unpickle it)."""
+    """Fails on images whose first pixel is ``bad``."""
 
     def __init__(self, bad):
         self.bad = bad

@@ -50,7 +50,7 @@ def test_sigkill_then_rerun_gives_the_uninterrupted_store(tmp_path, monkeypatch,
     assert 0 < len(killed) < 9 and len(killed.manifest.shards) < 4  # stopped mid-way
 
     monkeypatch.setitem(sys.modules, "geovario.backbones", fake_backbones_module())
-    assert cli.main(argv(root, killed_out)) == 0  # at once: orphaned workers hold no lock
+    assert cli.main(argv(root, killed_out)) == 0  # at once: the killed process held the lock
     resumed = capsys.readouterr().out
     assert cli.main(argv(root, reference)) == 0
     assert "extract: 9 embedded, 3 skipped" in capsys.readouterr().out

@@ -16,7 +16,7 @@ DIM = 6
 
 
 class FakeTransform:
-    """RGB, 8 x 8 bilinear, [0, 1]; module-level so DataLoader workers can unpickle it."""
+    """RGB, 8 x 8 bilinear, [0, 1]."""
 
     def __call__(self, image: Image.Image) -> torch.Tensor:
         return self.normalize(self.pixels(image))

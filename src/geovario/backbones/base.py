@@ -1,7 +1,7 @@
 """The frozen-backbone interface and its registry.
 
 A backbone turns images into fixed embeddings once, for the feature store; nothing
-downstream trains it. ``preprocess`` runs per image in DataLoader workers (CPU,
+downstream trains it. ``preprocess`` runs per image in decoding threads (CPU,
 picklable, no model); ``embed`` runs batches on ``device``.
 
 Precision: ``dtype=None`` means float16 autocast on CUDA and float32 elsewhere.
@@ -39,7 +39,7 @@ class Backbone(abc.ABC):
         device: where ``embed`` runs the model.
         dtype: autocast dtype on CUDA (float32 means no autocast).
         transform: the picklable function behind ``preprocess``, without the model;
-            hand it (rather than the backbone) to spawned DataLoader workers.
+            hand it (rather than the backbone) to code that decodes images.
         model: the frozen ``torch.nn.Module``, in eval mode on ``device``.
     """
 

@@ -8,7 +8,7 @@ of every extraction's start-up on two cores; tests check it against torchvision)
 cropped with the crop offset rounded down (zero padding when the image is smaller
 than the crop), and only then turned into float32 and normalised as
 ``(x - mean / rescale) / (std / rescale)`` on pixel values in [0, 255]. Matching that
-exactly lets ``Backbone.preprocess`` run per image in DataLoader workers and still
+exactly lets ``Backbone.preprocess`` run per image in decoding threads and still
 give the very pixels a CLIP processor would give for the whole batch.
 """
 
@@ -124,8 +124,8 @@ class ImageTransform:
     def pixels(self, image: Image.Image) -> torch.Tensor:
         """The resized and cropped image as uint8 (3, H, W), before normalisation.
 
-        What DataLoader workers send to the main process: a quarter of the bytes of the
-        float32 input, so a quarter of the shared memory to fault in per batch.
+        What extraction's decoding threads hand to the model: a quarter of the bytes of
+        the float32 input to stack (and pin, for a GPU); the model's device normalises.
         """
         pixels = torch.from_numpy(np.array(to_rgb(image), dtype=np.uint8)).permute(2, 0, 1)
         if self.resize is not None:

@@ -26,7 +26,7 @@ def register(parser: argparse.ArgumentParser) -> None:
                         help="bfloat16 for training and the gallery: auto (where the hardware "
                         "multiplies it natively), bf16 or off (float32 throughout)")
     add_quiet(parser)
-    parser.add_argument("--workers", type=int, default=2, help="image decoding processes")
+    parser.add_argument("--workers", type=int, default=2, help="image decoding threads")
     parser.set_defaults(func=run)
 
 

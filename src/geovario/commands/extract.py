@@ -114,7 +114,8 @@ def register(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", type=Path, required=True, help="feature store directory")
     parser.add_argument("--batch-size", type=int, default=64, help="images per forward pass")
     parser.add_argument("--workers", type=int, default=2,
-                        help="DataLoader processes decoding images (0: none)")
+                        help="threads decoding images beside the model, in this process "
+                        "(per process under torchrun; 0: decode between batches)")
     add_device(parser, "the backbone (cuda is cuda:<local rank> under torchrun)")
     parser.add_argument("--limit", type=int, help="only the first N rows of the dataset")
     parser.add_argument("--shard-size", type=int, default=DEFAULT_CHUNK_SIZE,

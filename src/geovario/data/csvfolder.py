@@ -19,13 +19,13 @@ from geovario.errors import GeovarioError
 
 
 class FileImageReader:
-    """Reads row images from files; picklable (paths as bytes, shared by forked workers)."""
+    """Reads row images from files; picklable and thread-safe (one open file per read)."""
 
     def __init__(self, paths: np.ndarray) -> None:
         self.paths = paths
 
     def available(self, rows: np.ndarray) -> np.ndarray:
-        """Always True: a missing file shows when it is read, in a worker, not by a stat here."""
+        """Always True: a missing file shows when it is read, while decoding, not by a stat here."""
         return np.ones(len(rows), dtype=bool)
 
     def read(self, row: int) -> bytes:

@@ -5,8 +5,9 @@ Layout on the Hugging Face Hub (dataset ``osv5m/osv5m``) and on disk under ``roo
     root/train.csv, root/test.csv
     root/images/<split>/00.zip, 01.zip, ...   members <folder>/<id>.jpg
 
-Nothing is extracted: each DataLoader worker opens the zips it needs, lazily, once,
-and reads members by name. Members are matched by base name (``<id>.jpg``) whatever
+Nothing is extracted: the reader opens the zips it needs, lazily, once per process,
+and reads members by name (from several decoding threads at once: zipfile serialises
+the reads of one open file). Members are matched by base name (``<id>.jpg``) whatever
 folder they sit in. ``geovario bluemarble build`` writes the same layout, so the
 same reader serves it.
 """
@@ -43,10 +44,12 @@ def _check_split(split: str) -> None:
 
 
 class ZipShardReader:
-    """Reads row images straight out of zip shards; picklable, one open ZipFile per process.
+    """Reads row images straight out of zip shards; picklable and thread-safe.
 
     ``shard[i]`` is the index into ``paths`` of row ``i``'s zip (-1: in no shard) and
-    ``member[i]`` its member name (bytes, so forked workers share the array untouched).
+    ``member[i]`` its member name (bytes, a compact array). Each process opens a shard
+    once; two threads opening the same shard at the same moment may both open it, and
+    the ZipFile left out of ``_open`` is closed when collected, which is harmless.
     """
 
     def __init__(self, paths: Sequence[str], shard: np.ndarray, member: np.ndarray) -> None:
@@ -64,7 +67,7 @@ class ZipShardReader:
         return self.shard[rows] >= 0
 
     def _zip(self, number: int) -> zipfile.ZipFile:
-        if self._pid != os.getpid():  # a forked worker: never share the parent's file handles
+        if self._pid != os.getpid():  # a forked child: never share the parent's file handles
             self._open, self._pid = {}, os.getpid()
         if number not in self._open:
             self._open[number] = zipfile.ZipFile(self.paths[number])

@@ -3,8 +3,8 @@
 Every dataset (OSV-5M zip shards, a CSV + image folder, Blue Marble) reads its CSV with
 :func:`geovario.csvtable.read_geo_csv` (bad coordinates kept as NaN) into a
 ``SampleTable``: ids, coordinates and label strings in the dataset's own order, and a
-picklable ``ImageReader`` that returns the encoded bytes of row ``i`` inside a
-DataLoader worker. Bad rows are kept, not dropped: extraction skips and reports them.
+picklable, thread-safe ``ImageReader`` that returns the encoded bytes of row ``i`` in
+extraction's decoding threads. Bad rows are kept, not dropped: extraction skips and reports them.
 """
 
 from dataclasses import dataclass, field
@@ -24,7 +24,7 @@ class MissingImageError(Exception):
 
 
 class ImageReader(Protocol):
-    """Reads one row's encoded image; built in the main process, used in DataLoader workers."""
+    """Reads one row's encoded image; called from several decoding threads at once."""
 
     def available(self, rows: np.ndarray) -> np.ndarray:
         """Cheap check in the main process: False where the image is known to be missing."""

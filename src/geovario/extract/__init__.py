@@ -1,7 +1,7 @@
 """Resumable, fault-tolerant extraction of frozen-backbone features into the feature store.
 
-``extract_features(samples, backbone, out)`` reads a dataset's images in DataLoader
-workers, embeds them and commits them to ``out`` one chunk of rows at a time:
+``extract_features(samples, backbone, out)`` reads a dataset's images in a few decoding
+threads, embeds them and commits them to ``out`` one chunk of rows at a time:
 
 - deterministic: rows go in dataset order, ``chunk_size`` rows per shard and batches
   counted from each chunk's start, so a run killed at any moment and rerun, a run split

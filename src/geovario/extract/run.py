@@ -11,7 +11,7 @@ import torch
 from geovario.data.samples import REASON_CORRUPT, SKIP_REASONS, SampleTable
 from geovario.distributed import DistributedEnv, barrier
 from geovario.errors import GeovarioError
-from geovario.extract.loader import PREPROCESS_FAILED, make_loader
+from geovario.extract.loader import PREPROCESS_FAILED, DecodedBatches
 from geovario.extract.plan import DEFAULT_CHUNK_SIZE, Chunk, plan_chunks, rank_chunks
 from geovario.extract.skiplog import SKIP_LOG_NAME, SkipLog
 from geovario.progress import progress_bar
@@ -80,16 +80,14 @@ class _Extraction:
     def run(self, plan: list[Chunk], *, workers: int, progress: bool) -> int:
         """Embed every chunk of ``plan`` and commit it as one shard; returns rows added."""
         samples, skips = self.samples, SkipLog(self.path / SKIP_LOG_NAME)
-        batches = [batch for chunk in plan for batch in chunk.batches]
-        # Workers send uint8 pixels (a quarter of float32's bytes) and receive only the
-        # picklable transform, never the model; normalisation runs in ``embed_pixels``.
-        preprocess = self.backbone.transform.pixels
+        batches = (batch for chunk in plan for batch in chunk.batches)
+        # Threads decode to uint8 pixels (a quarter of float32's bytes to stack and pin);
+        # normalisation runs in ``embed_pixels``, on the model's device.
         pin = torch.device(self.backbone.device).type == "cuda"
-        # Workers fork here, before the writer takes the store's lock, so none inherits it.
-        loaded = iter(make_loader(samples.reader, preprocess, batches, workers=workers,
-                                  pin_memory=pin)) if batches else iter(())
+        loaded = DecodedBatches(samples.reader, self.backbone.transform.pixels, batches,
+                                threads=workers, pin_memory=pin)
         added = 0
-        with self.writer() as writer, progress_bar(total=sum(c.rows for c in plan),
+        with loaded, self.writer() as writer, progress_bar(total=sum(c.rows for c in plan),
                                                    unit="img", desc="extract",
                                                    enabled=progress, smoothing=0.05) as bar:
             for chunk in plan:
@@ -178,7 +176,8 @@ def extract_features(samples: SampleTable, backbone, out: str | Path, *, batch_s
         backbone: a ``geovario.backbones.Backbone``.
         out: the store directory (new, or one to resume).
         batch_size: images per ``embed`` call.
-        workers: DataLoader worker processes decoding images (0: in this process).
+        workers: threads decoding images beside the model (0: the calling thread
+            decodes each batch when it is needed).
         chunk_size: dataset rows per shard; resume with the same value (and batch size)
             for bit-identical features.
         env: this process's place in a distributed job; None means one process.
