@@ -1,7 +1,10 @@
 """Top-k retrieval of gallery locations for image embeddings, chunked over both sides.
 
 Probabilities are the softmax over the *whole* gallery (as GeoCLIP's predict), computed
-with a running log-sum-exp, so multi-million galleries never need an N × G matrix.
+with a running log-sum-exp, so no image × gallery matrix is ever held whole: at the
+default chunks one block of logits is 1024 × 16384 float32 (64 MiB), where the whole
+published 100K gallery in one block took 400 MB per 1,000 images, twice over while it was
+scaled and exponentiated (the demo's evaluation; benchmarks/RESULTS.md, "Demo").
 """
 
 from dataclasses import dataclass
@@ -22,7 +25,7 @@ class TopK:
 
 @torch.no_grad()
 def top_k(image_emb: torch.Tensor, gallery_emb: torch.Tensor, scale: float, k: int,
-          image_chunk: int = 1024, gallery_chunk: int = 262144) -> TopK:
+          image_chunk: int = 1024, gallery_chunk: int = 16384) -> TopK:
     """The k most probable gallery entries for each image embedding.
 
     Logits are ``scale * image · gallery``: gallery embeddings are unit vectors, image
