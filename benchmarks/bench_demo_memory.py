@@ -57,7 +57,8 @@ class Sampler(threading.Thread):
         self.stage = "start-up"
         self.order: list[str] = [self.stage]
         self.peak_kb: dict[str, int] = {self.stage: 0}
-        self.hwm_kb: dict[str, int] = {}
+        self.hwm_kb: dict[str, int | None] = {}
+        self.start_kb: dict[str, int] = {self.stage: 0}
         self.started: dict[str, float] = {self.stage: time.perf_counter()}
         self.lock = threading.Lock()
         self.done = threading.Event()
@@ -65,10 +66,11 @@ class Sampler(threading.Thread):
     def enter(self, stage: str) -> None:
         """The demo announced ``stage``: samples from now on belong to it."""
         with self.lock:
-            self.hwm_kb[self.stage] = status_kb(self.pid, "VmHWM") or 0
+            self.hwm_kb[self.stage] = status_kb(self.pid, "VmHWM")
             self.stage = stage
             self.order.append(stage)
             self.peak_kb[stage] = 0
+            self.start_kb[stage] = status_kb(self.pid, "VmRSS") or 0
             self.started[stage] = time.perf_counter()
 
     def run(self) -> None:
@@ -107,7 +109,7 @@ def run_demo(out: Path, quick: bool, interval_s: float, log: Path) -> dict:
             if match:
                 ends[sampler.stage] = time.perf_counter()
                 sampler.enter(match.group(1))
-        sampler.hwm_kb[sampler.stage] = status_kb(child.pid, "VmHWM") or 0
+        sampler.hwm_kb[sampler.stage] = status_kb(child.pid, "VmHWM")  # None once it exited
         ends[sampler.stage] = time.perf_counter()
         _, code, usage = os.wait4(child.pid, 0)
         sampler.done.set()
@@ -145,13 +147,18 @@ def main() -> None:
         f"# geovario demo{' --quick' if args.quick else ''}, fresh folder, as shipped; "
         f"load average at the end {os.getloadavg()[0]:.1f}"
     )
-    print("\n| stage | wall s | peak RSS in stage (sampled) GB | VmHWM at its end GB |")
-    print("|---|---:|---:|---:|")
+    print(
+        "\n| stage | wall s | RSS at its start GiB | peak RSS in it GiB (sampled) "
+        "| VmHWM at its end GiB |"
+    )
+    print("|---|---:|---:|---:|---:|")
     for stage in sampler.order:
         seconds = result["ends"].get(stage, 0.0) - sampler.started[stage]
+        hwm = sampler.hwm_kb.get(stage)
         print(
-            f"| {stage} | {seconds:.1f} | {sampler.peak_kb[stage] / 1024**2:.2f} | "
-            f"{sampler.hwm_kb.get(stage, 0) / 1024**2:.2f} |"
+            f"| {stage} | {seconds:.1f} | {sampler.start_kb[stage] / 1024**2:.2f} | "
+            f"{sampler.peak_kb[stage] / 1024**2:.2f} | "
+            f"{f'{hwm / 1024**2:.2f}' if hwm else '-'} |"
         )
     peak = usage.ru_maxrss / 1024**2
     print(
@@ -160,9 +167,9 @@ def main() -> None:
         f"{usage.ru_majflt:,}"
     )
     print(
-        f"max RSS {peak:.2f} GB (target <= {TARGET_GB} GB: "
+        f"max RSS {peak:.2f} GiB (target <= {TARGET_GB} GiB: "
         f"{'met' if peak <= TARGET_GB else 'NOT met'}); floor (torch and the demo's "
-        f"modules imported) {floor:.2f} GB, peak/floor {peak / floor:.1f}x"
+        f"modules imported) {floor:.2f} GiB, peak/floor {peak / floor:.1f}x"
     )
     print(
         "\n".join(
