@@ -13,8 +13,15 @@ the demo's modules (what every stage holds before it allocates anything).
 
 Target: a peak of at most 2.5 GB for the full demo (``--quick`` for the small one).
 
+``--retrieval`` measures instead what the evaluation stage allocates: top-k retrieval of
+1,000 image embeddings among 100,000 unit vectors (the demo's test split against the
+published gallery, 512-d), at the shipped gallery chunk and with the whole gallery in
+one block (as before 2026-12-02 evening), each in a fresh process: the resident memory
+it adds at its peak and its best-of-3 time, against the bare 1,000 x 100,000 matrix
+product (the attainable rate) measured in the same process.
+
 Usage: .venv/bin/python benchmarks/bench_demo_memory.py [--quick] [--out DIR] [--keep]
-       [--interval-ms 10]
+       [--interval-ms 10] | --retrieval
 """
 
 import argparse
@@ -125,13 +132,59 @@ def run_demo(out: Path, quick: bool, interval_s: float, log: Path) -> dict:
     }
 
 
+def retrieval_child(gallery_chunk: int) -> None:
+    """Print one retrieval row: chunk, MB added at the peak, best seconds, bare matmul s."""
+    import torch
+
+    from common import timed
+    from geovario.inference.gallery import top_k
+
+    generator = torch.Generator().manual_seed(0)
+    gallery = torch.nn.functional.normalize(torch.randn(100_000, 512, generator=generator), dim=1)
+    images = torch.nn.functional.normalize(torch.randn(1000, 512, generator=generator), dim=1)
+    before = status_kb(os.getpid(), "VmRSS")
+    top_k(images, gallery, 30.0, 5, gallery_chunk=gallery_chunk)
+    added_mb = (status_kb(os.getpid(), "VmHWM") - before) / 1024
+    seconds = timed(lambda: top_k(images, gallery, 30.0, 5, gallery_chunk=gallery_chunk), 3)
+    bare = timed(lambda: images @ gallery.T, 3)
+    print(f"{gallery_chunk} {added_mb:.0f} {seconds:.3f} {bare:.3f}")
+
+
+def retrieval(rounds: int = 2) -> None:
+    """The shipped gallery chunk against the whole gallery at once, alternated."""
+    print(
+        "| gallery chunk | memory added at the peak | top-k s (best of 3) | bare matmul s "
+        "| x attainable |"
+    )
+    print("|---|---:|---:|---:|---:|")
+    for _ in range(rounds):
+        for chunk in (16384, 100_000):
+            out = subprocess.run(
+                [sys.executable, __file__, "--retrieval-child", str(chunk)],
+                check=True,
+                capture_output=True,
+                text=True,
+            ).stdout.split()
+            added, seconds, bare = float(out[1]), float(out[2]), float(out[3])
+            print(
+                f"| {int(out[0]):,} | {added:.0f} MB | {seconds:.2f} | {bare:.2f} "
+                f"| {bare / seconds:.2f} |"
+            )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--out", type=Path, help="demo folder (default: a fresh temporary one)")
     parser.add_argument("--keep", action="store_true", help="keep the demo folder")
     parser.add_argument("--interval-ms", type=float, default=10.0)
+    parser.add_argument("--retrieval", action="store_true", help="top-k retrieval alone")
+    parser.add_argument("--retrieval-child", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.retrieval_child:
+        return retrieval_child(args.retrieval_child)
+    if args.retrieval:
+        return retrieval()
     scratch = Path(tempfile.mkdtemp(prefix="geovario-demo-mem-"))
     out = args.out or scratch / "demo-out"
     try:

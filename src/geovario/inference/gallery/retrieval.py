@@ -3,8 +3,9 @@
 Probabilities are the softmax over the *whole* gallery (as GeoCLIP's predict), computed
 with a running log-sum-exp, so no image × gallery matrix is ever held whole: at the
 default chunks one block of logits is 1024 × 16384 float32 (64 MiB), where the whole
-published 100K gallery in one block took 400 MB per 1,000 images, twice over while it was
-scaled and exponentiated (the demo's evaluation; benchmarks/RESULTS.md, "Demo").
+published 100K gallery in one block took 400 MB per 1,000 images, twice over with the
+log-sum-exp's exponentials (the demo's evaluation peak). The price: about a quarter more
+time than one block on two CPU cores (benchmarks/RESULTS.md, "Demo").
 """
 
 from dataclasses import dataclass
