@@ -17,10 +17,11 @@ LONG = FittedVariogram.single("stable", 0.15, 0.4, 3000.0, 0.8)
 CENTRES = ((0.0, 0.0), (0.0, 90.0))
 
 
-def regional(*fits):
-    regions = tuple(Region(lat, lon, 100, np.zeros(3, dtype=np.int64), fit)
+def regional(*fits, glob=GLOBAL, bins=3):
+    """One region per fit, centred at CENTRES, beside the global fit ``glob``."""
+    regions = tuple(Region(lat, lon, 100, np.zeros(bins, dtype=np.int64), fit)
                     for (lat, lon), fit in zip(CENTRES, fits, strict=True))
-    return RegionalVariogram(GLOBAL, regions, shrinkage_pairs=100)
+    return RegionalVariogram(glob, regions, shrinkage_pairs=100)
 
 
 def batch(seed=0, anchors=16, queue=48, dim=8):
@@ -129,9 +130,7 @@ def test_each_anchor_row_uses_its_regions_spread(options):
     glob = with_bins(GLOBAL, [0.2, 0.2, 0.2, 0.2, 0.2])
     short = with_bins(SHORT, [0.02, 0.03, 0.05, 0.05, 0.05])
     long = with_bins(LONG, [0.1, 0.1, 0.4, 0.4, 0.3])
-    variogram = RegionalVariogram(glob, tuple(
-        Region(lat, lon, 100, np.zeros(5, dtype=np.int64), fit)
-        for (lat, lon), fit in zip(CENTRES, (short, long), strict=True)))
+    variogram = regional(short, long, glob=glob, bins=5)
     inputs = batch(seed=7)
     loss = SemivariogramContrastiveLoss(variogram, **options)
     weights, targets = loss.weights_and_targets(inputs, (16, 64))
@@ -151,9 +150,7 @@ def test_each_anchor_row_uses_its_regions_spread(options):
 def test_a_region_without_bins_of_its_own_uses_the_global_spread():
     glob = with_bins(GLOBAL, [0.2, 0.15, 0.1, 0.1, 0.1])
     short = with_bins(SHORT, [0.02, 0.03, 0.05, 0.05, 0.05])
-    variogram = RegionalVariogram(glob, tuple(
-        Region(lat, lon, 100, np.zeros(5, dtype=np.int64), fit)
-        for (lat, lon), fit in zip(CENTRES, (short, LONG), strict=True)))
+    variogram = regional(short, LONG, glob=glob, bins=5)
     inputs = batch(seed=8)
     weights, _ = SemivariogramContrastiveLoss(variogram, hard_margin=1.0).weights_and_targets(
         inputs, (16, 64))
@@ -169,8 +166,7 @@ def test_regions_on_the_global_curve_give_exactly_the_global_spread_loss(options
     glob = with_bins(GLOBAL, [0.2, 0.15, 0.1, 0.1, 0.1])
     inputs = batch(seed=9)
     logits = torch.randn(16, 64, generator=torch.Generator().manual_seed(10))
-    split = RegionalVariogram(glob, tuple(Region(lat, lon, 100, np.zeros(5, dtype=np.int64), glob)
-                                          for lat, lon in CENTRES))
+    split = regional(glob, glob, glob=glob, bins=5)
     alone = SemivariogramContrastiveLoss(glob, **options)
     both = SemivariogramContrastiveLoss(split, **options)
     assert torch.equal(alone(logits, inputs), both(logits, inputs))
