@@ -17,8 +17,9 @@
 #            shipped defaults hold on data that did not choose them, at a quarter of the
 #            cost of the whole study.
 #   regional after defaults: "both" at the same settings with a region-wise variogram
-#            (REGIONS k-means regions, default 6, not tuned), paired with the defaults
-#            part's InfoNCE runs (same seeds, same batches).
+#            (REGIONS k-means regions, default 6, not tuned; "auto" chooses K on the
+#            training store among REGION_CANDIDATES, default the command's), paired with
+#            the defaults part's InfoNCE runs (same seeds, same batches).
 # Every loss and training setting is passed explicitly (nothing relies on the defaults of
 # the day). Resumable: finished runs are reused, runs of other settings are refused.
 #   quick: 400 + 100 patches, 2 seeds, 2 epochs of batch 64 (queue 256), the training store
@@ -160,7 +161,7 @@ for layout in ${LAYOUTS:-interleaved blocked}; do
         regional=$out/$layout/regional
         mkdir -p "$regional/runs"
         $geovario variogram --store "$out/$layout/build-2/features/train" --family auto \
-            --regions "${REGIONS:-6}" --out "$regional/regional-variogram.json" \
+            --regions "${REGIONS:-6}" ${REGION_CANDIDATES:+--region-candidates "$REGION_CANDIDATES"} --out "$regional/regional-variogram.json" \
             --plot "$regional/regional-variogram.png" --quiet > /dev/null
         for seed in $(seq 0 $((seeds - 1))); do
             ln -sfn "$(realpath "$out/$layout/defaults/runs/infonce-seed$seed")" \
