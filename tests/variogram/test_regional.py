@@ -16,7 +16,7 @@ from geovario.variogram import (
     fit_variogram,
 )
 from geovario.variogram.regional import RegionalVariogram, load_variogram, variogram_from_dict
-from geovario.variogram.regional_fit import fit_regional_variogram, shrunk_bins
+from geovario.variogram.regional_fit import _region, fit_regional_variogram, shrunk_bins
 
 #: Region A (Europe) decorrelates within 300 km, region B (South America) within 2,000 km.
 RANGE_A, RANGE_B = 300.0, 2000.0
@@ -164,3 +164,39 @@ def test_a_global_only_regional_variogram_and_refused_input(two_regions):
     bare = FittedVariogram.single("exponential", 0.1, 0.5, 500.0)
     with pytest.raises(GeovarioError, match="region-wise fits need the global fit's bins"):
         fit_regional_variogram(coords, features, bare, regions=2)
+
+
+def test_regions_take_the_global_family_unless_asked_otherwise(two_regions):
+    coords, features, regional = two_regions
+    global_fit = regional.global_fit
+    gaussian = fit_variogram(global_fit.empirical, model="gaussian", warn=False)
+    # Default: every region in the global fit's family, whatever that family is.
+    for family_fit in (global_fit, gaussian):
+        default = fit_regional_variogram(coords, features, family_fit, regions=2)
+        assert [r.fitted.model for r in default.regions] == [family_fit.model] * 2
+        assert [r.local.model for r in default.regions] == [family_fit.model] * 2
+    # "auto": each region by AICc among every family (here at least one differs from the
+    # Gaussian global curve: an exponential field is not Gaussian-shaped at short lags).
+    auto = fit_regional_variogram(coords, features, gaussian, regions=2, model="auto")
+    assert any(r.fitted.model != "gaussian" for r in auto.regions)
+
+
+def test_a_region_whose_curve_never_levels_off_uses_the_global_curve():
+    """Bins still rising at the largest lag: the region's clipped range is an artefact."""
+    edges = np.geomspace(1.0, 20000.0, 25)
+    edges[0] = 0.0
+    lags = np.sqrt(np.maximum(edges[:-1], 0.5) * edges[1:])
+    pairs = np.full(24, 100_000)  # so many that shrinkage leaves the region's bins alone
+    glob = fit_variogram(EmpiricalVariogram(
+        edges, lags, 0.05 + 0.35 * (1 - np.exp(-3 * lags / 800.0)), pairs, np.full(24, 0.1),
+        "cosine", "matheron", 5000), model="exponential", warn=False)
+    assert glob.range_bound is None
+    rising = EmpiricalVariogram(edges, lags, 0.05 + 0.4 * lags / 20000.0, pairs,
+                                np.full(24, 0.1), "cosine", "matheron", 300)
+    levelling = EmpiricalVariogram(edges, lags, 0.05 + 0.35 * (1 - np.exp(-3 * lags / 300.0)),
+                                   pairs, np.full(24, 0.1), "cosine", "matheron", 300)
+    region = _region((0.0, 0.0), rising, glob, 100.0, "exponential")
+    assert region.local.range_bound is not None  # its own fit, kept for comparison
+    assert region.fitted is glob
+    own = _region((0.0, 0.0), levelling, glob, 100.0, "exponential")
+    assert own.fitted is not glob and own.fitted.range_km == pytest.approx(300.0, rel=0.05)

@@ -121,6 +121,11 @@ def register(parser: argparse.ArgumentParser) -> None:
                           metavar="KAPPA", help="a region's bin of n pairs weighs n / (n + KAPPA) "
                           "against the global curve (default: "
                           f"{DEFAULT_SHRINKAGE_PAIRS:g})")
+    regional.add_argument("--region-family", choices=("global", *families),
+                          default="global", metavar="FAMILY", help="the regions' variogram "
+                          "family: global (the global fit's, so regions differ in nugget, "
+                          "sill and range, not shape), auto (each region's by AICc) or a "
+                          "family name (default: global)")
     parser.add_argument("--out", type=Path, default=None, help="write the fit as JSON here")
     parser.add_argument("--plot", type=Path, default=None, help="write a PNG plot here")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
@@ -179,6 +184,7 @@ def run(args: argparse.Namespace) -> int:
                                    holdout=args.region_holdout, folds=args.region_folds,
                                    min_points=args.region_min_points,
                                    shrinkage_pairs=args.shrinkage_pairs, model=args.family,
+                                   region_model=region_family(args.region_family),
                                    fit_nugget=not args.no_nugget, seed=args.seed)
     regions = selection.chosen if selection is not None else args.regions
     if regions > 1 or (regions == 1 and selection is None):
@@ -187,7 +193,8 @@ def run(args: argparse.Namespace) -> int:
         result = fit_regional_variogram(coords, features, fitted, regions=regions,
                                         min_points=args.region_min_points,
                                         shrinkage_pairs=args.shrinkage_pairs,
-                                        model=args.family, seed=args.seed)
+                                        model=region_family(args.region_family),
+                                        seed=args.seed)
     record = result.to_dict()
     if selection is not None:
         record["region_selection"] = selection.to_dict()
@@ -231,6 +238,11 @@ def region_count(text: str) -> int | str:
     if value < 0:
         raise argparse.ArgumentTypeError(f"expected a count >= 0 or auto, got {value}")
     return value
+
+
+def region_family(choice: str) -> str | None:
+    """``--region-family``: "global" means the global fit's family (None to the fitters)."""
+    return None if choice == "global" else choice
 
 
 def candidate_list(text: str) -> tuple[int, ...]:

@@ -165,8 +165,8 @@ def select_regions(coords_deg, features, global_fit: FittedVariogram, *,
                    candidates=DEFAULT_CANDIDATES, holdout: float = DEFAULT_HOLDOUT,
                    folds: int = DEFAULT_FOLDS, min_points: int = DEFAULT_MIN_POINTS,
                    shrinkage_pairs: float = DEFAULT_SHRINKAGE_PAIRS, model: str = "auto",
-                   fit_nugget: bool = True, sample: int | None = DEFAULT_SAMPLE,
-                   seed: int = 0) -> RegionSelection:
+                   region_model: str | None = None, fit_nugget: bool = True,
+                   sample: int | None = DEFAULT_SAMPLE, seed: int = 0) -> RegionSelection:
     """Fit every candidate K on the fitting places, score them on the held-out ones, choose.
 
     Args:
@@ -176,7 +176,10 @@ def select_regions(coords_deg, features, global_fit: FittedVariogram, *,
         candidates: the K to try, each at least 1 (1: the global curve alone).
         holdout: share of the places held out for scoring (with one fold).
         folds: 1 (one split by ``holdout``) or V ≥ 2 (V-fold cross-validation).
-        min_points, shrinkage_pairs, model: as :func:`fit_regional_variogram` takes them.
+        min_points, shrinkage_pairs: as :func:`fit_regional_variogram` takes them.
+        model: the family of the fitting places' global curve, as ``fit_variogram`` takes it.
+        region_model: the regions' (``model`` of :func:`fit_regional_variogram`; None:
+            the family of the global curve they shrink toward).
         fit_nugget: whether the fitting places' global curve fits a nugget.
         sample: use at most this many random places (as the final regional fit does).
         seed: of the sample, the split, k-means and the jackknife's blocks.
@@ -207,7 +210,8 @@ def select_regions(coords_deg, features, global_fit: FittedVariogram, *,
     for fit_rows, held_rows in splits:
         fits = _candidates(coords[fit_rows], values[fit_rows], global_fit, requested,
                            min_points=min_points, shrinkage_pairs=shrinkage_pairs,
-                           model=model, fit_nugget=fit_nugget, seed=seed)
+                           model=model, region_model=region_model, fit_nugget=fit_nugget,
+                           seed=seed)
         found = np.maximum(found, [len(getattr(f, "regions", ())) for f in fits])
         part = pair_errors(coords[held_rows], values[held_rows], fits,
                            global_fit.empirical.bin_edges_km, blocks[held_rows],
@@ -231,8 +235,8 @@ def select_regions(coords_deg, features, global_fit: FittedVariogram, *,
 
 
 def _candidates(coords, values, global_fit: FittedVariogram, requested: list[int], *,
-                min_points: int, shrinkage_pairs: float, model: str, fit_nugget: bool,
-                seed: int) -> list:
+                min_points: int, shrinkage_pairs: float, model: str,
+                region_model: str | None, fit_nugget: bool, seed: int) -> list:
     """Each K's fit on these places: the global curve (K = 1) and the regions shrunk to it."""
     base = fit_variogram(empirical_variogram(coords, values, global_fit.empirical.bin_edges_km,
                                              dissimilarity=global_fit.dissimilarity),
@@ -240,5 +244,5 @@ def _candidates(coords, values, global_fit: FittedVariogram, requested: list[int
                          min_pairs=global_fit.min_pairs, fit_nugget=fit_nugget, warn=False)
     return [base if k == 1 else fit_regional_variogram(
         coords, values, base, regions=k, min_points=min_points,
-        shrinkage_pairs=shrinkage_pairs, model=model, sample=None, seed=seed, warn=False)
-        for k in requested]
+        shrinkage_pairs=shrinkage_pairs, model=region_model, sample=None, seed=seed,
+        warn=False) for k in requested]
