@@ -226,6 +226,10 @@ def main() -> None:
         print(f"start-up (import, load the backbone): {startup:.1f} s; model and decoding "
               f"sharing {cores} cores allow at most {shared:,.1f} images/s "
               f"({shared / attainable:.2f} x attainable)")
+        ceiling = args.n / (args.n / shared + startup)
+        print(f"with the start-up, a whole process of {args.n} images can reach at most "
+              f"{ceiling:,.1f} images/s ({ceiling / attainable:.2f} x attainable): the "
+              "ceiling the whole-process rows below are bounded by")
         parts = {"start-up": startup_cpu, "model (bare loop)": model_cpu,
                  "decoding": decoding_cpu}
         print(f"CPU seconds (user + system) for {args.n} images: "
