@@ -166,18 +166,20 @@ def test_a_global_only_regional_variogram_and_refused_input(two_regions):
         fit_regional_variogram(coords, features, bare, regions=2)
 
 
-def test_regions_take_the_global_family_unless_asked_otherwise(two_regions):
+def test_regions_choose_their_family_by_aicc_or_take_the_global_one(two_regions):
     coords, features, regional = two_regions
-    global_fit = regional.global_fit
-    gaussian = fit_variogram(global_fit.empirical, model="gaussian", warn=False)
-    # Default: every region in the global fit's family, whatever that family is.
-    for family_fit in (global_fit, gaussian):
-        default = fit_regional_variogram(coords, features, family_fit, regions=2)
-        assert [r.fitted.model for r in default.regions] == [family_fit.model] * 2
-        assert [r.local.model for r in default.regions] == [family_fit.model] * 2
-    # "auto": each region by AICc among every family (here at least one differs from the
-    # Gaussian global curve: an exponential field is not Gaussian-shaped at short lags).
-    auto = fit_regional_variogram(coords, features, gaussian, regions=2, model="auto")
+    gaussian = fit_variogram(regional.global_fit.empirical, model="gaussian", warn=False)
+    # model=None: every region in the global fit's family, whatever that family is.
+    for family_fit in (regional.global_fit, gaussian):
+        same = fit_regional_variogram(coords, features, family_fit, regions=2, model=None)
+        assert [r.fitted.model for r in same.regions] == [family_fit.model] * 2
+        assert [r.local.model for r in same.regions] == [family_fit.model] * 2
+    # Default "auto": each region's best by AICc among every family, as a global fit of
+    # its own shrunk bins would choose (here not the Gaussian of the global curve: the
+    # fields are exponential).
+    auto = fit_regional_variogram(coords, features, gaussian, regions=2)
+    for region in auto.regions:
+        assert region.fitted.model == fit_variogram(region.fitted.empirical, warn=False).model
     assert any(r.fitted.model != "gaussian" for r in auto.regions)
 
 

@@ -122,10 +122,10 @@ def register(parser: argparse.ArgumentParser) -> None:
                           "against the global curve (default: "
                           f"{DEFAULT_SHRINKAGE_PAIRS:g})")
     regional.add_argument("--region-family", choices=("global", *families),
-                          default="global", metavar="FAMILY", help="the regions' variogram "
-                          "family: global (the global fit's, so regions differ in nugget, "
-                          "sill and range, not shape), auto (each region's by AICc) or a "
-                          "family name (default: global)")
+                          default="auto", metavar="FAMILY", help="the regions' variogram "
+                          "family: auto (each region's by AICc), global (the global fit's, so "
+                          "regions differ in nugget, sill and range, not shape; faster) or a "
+                          "family name (default: auto)")
     parser.add_argument("--out", type=Path, default=None, help="write the fit as JSON here")
     parser.add_argument("--plot", type=Path, default=None, help="write a PNG plot here")
     parser.add_argument("--json", action="store_true", help="print one JSON object")

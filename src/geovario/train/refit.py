@@ -18,8 +18,7 @@ rows, so no communication is needed under torchrun.
 
 A region-wise variogram keeps its regions (places do not move as the head trains): each
 refit fits the global curve and every region's shrunk curve (in the new global curve's
-family, as any region-wise fit) anew on the sample, and blends each into its old self
-as above.
+family) anew on the sample, and blends each into its old self as above.
 """
 
 import numpy as np
@@ -84,7 +83,7 @@ class VariogramRefitter:
             new = fit_regional_variogram(
                 self.store.coords[rows], embedded, new, regions=old.requested,
                 min_points=old.min_points, shrinkage_pairs=old.shrinkage_pairs,
-                centroids_deg=old.centroids_deg, sample=None, seed=self.seed,
+                centroids_deg=old.centroids_deg, model=None, sample=None, seed=self.seed,
                 warn=False)
             blended = blend_regional(old, new, weight)
         else:

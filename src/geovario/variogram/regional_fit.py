@@ -14,21 +14,22 @@ global curve. In Bayesian terms the global curve is a prior worth κ pairs and �
 posterior mean, so a shrunk bin enters the fit as n_k + κ pairs (bins the global fit left
 out stay as they are). The shrunk bins are then fitted by the very code that fitted the
 global ones (:func:`~geovario.variogram.fit.fit_variogram`: the global fit's weighting
-and ``min_pairs``), in the global fit's family by default, so every region has a nugget,
-sill and practical range that mean what the global fit's mean: regions differ in how
-far and how strongly images decorrelate, not in the shape of the curve. Choosing each
-region's family by AICc instead (``model="auto"``) let thin regions take a nested curve
-whose second structure rises beyond the largest lag: on the fine Blue Marble layout
-(5,000 places, 7 regions) one region of 276 places got a Gaussian structure of range
-49,000 km, its sill 25 % above the global one and its practical range clipped at the
-largest lag, 16,451 km, so that the loss found no far (hard) negative for its anchors
-and counted pairs 2,500 km apart as 20 % correlated. A region with no
-pairs at all uses the global fit itself, and so does a region whose curve does not level
-off within the lags (its practical range clipped at the largest lag or half the
-circumference) where the global curve does: no region of the Earth decorrelates over
-more than the largest distance between its places and the rest, so such a range is the
-fit's artefact (a structure rising slowly over the farthest, antipodal bins), and it
-would leave the region's anchors without far negatives. The region's unshrunk fit is
+and ``min_pairs``; ``model``, by default every family by AICc), so every region has a
+nugget, sill and practical range that mean what the global fit's mean. ``model=None``
+fits every region in the global fit's family instead (regions then differ in nugget,
+sill and range, not in shape; a few ms per region instead of about 0.8 s).
+
+A region with no pairs at all uses the global fit itself, and so does a region whose
+curve does not level off within the lags (its practical range clipped at the largest lag
+or half the circumference) where the global curve does: no region of the Earth
+decorrelates over more than the largest distance between its places and the rest, so
+such a range is the fit's artefact (a structure rising slowly over the farthest,
+antipodal bins), and it would leave the region's anchors without far negatives. Either
+choice of family can end there: on the fine Blue Marble layout (5,000 places, 7 regions)
+one region of 276 places took, by AICc, a Gaussian second structure of range 49,000 km
+(range clipped at 16,451 km, sill 26 % above the global one, so pairs 2,500 km apart
+counted as 21 % correlated); in the global family it clipped too. On the blocked layout
+(20 regions) AICc clipped none and the global family two. The region's unshrunk fit is
 kept beside it, for comparison only.
 
 Why κ = 100 by default: with independent pairs the rule is the posterior mean of a
@@ -90,7 +91,7 @@ def shrunk_bins(region: EmpiricalVariogram, global_fit: FittedVariogram,
 def fit_regional_variogram(coords_deg, features, global_fit: FittedVariogram, *,
                            regions: int, min_points: int = DEFAULT_MIN_POINTS,
                            shrinkage_pairs: float = DEFAULT_SHRINKAGE_PAIRS,
-                           centroids_deg=None, model: str | None = None,
+                           centroids_deg=None, model: str | None = "auto",
                            sample: int | None = DEFAULT_SAMPLE, seed: int = 0,
                            warn: bool = True) -> RegionalVariogram:
     """Regions of the places, each one's curve shrunk toward ``global_fit``.
@@ -105,8 +106,8 @@ def fit_regional_variogram(coords_deg, features, global_fit: FittedVariogram, *,
         shrinkage_pairs: κ of the shrinkage rule.
         centroids_deg: keep these regions (K × 2 degrees) instead of finding new ones, as
             a refit does.
-        model: the regions' model, as ``fit_variogram`` takes it; None: the global fit's
-            (a few ms per region; "auto", each region's best by AICc, about 0.8 s).
+        model: the regions' model, as ``fit_variogram`` takes it ("auto": each region's
+            best by AICc, about 0.8 s per fit on two cores); None: the global fit's.
         sample: use at most this many random places (the pass is N² pairs).
         seed: of the sample and of k-means.
         warn: say on stderr when fewer regions than asked for were found.

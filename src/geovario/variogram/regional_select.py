@@ -165,7 +165,7 @@ def select_regions(coords_deg, features, global_fit: FittedVariogram, *,
                    candidates=DEFAULT_CANDIDATES, holdout: float = DEFAULT_HOLDOUT,
                    folds: int = DEFAULT_FOLDS, min_points: int = DEFAULT_MIN_POINTS,
                    shrinkage_pairs: float = DEFAULT_SHRINKAGE_PAIRS, model: str = "auto",
-                   region_model: str | None = None, fit_nugget: bool = True,
+                   region_model: str | None = "auto", fit_nugget: bool = True,
                    sample: int | None = DEFAULT_SAMPLE, seed: int = 0) -> RegionSelection:
     """Fit every candidate K on the fitting places, score them on the held-out ones, choose.
 
@@ -178,8 +178,8 @@ def select_regions(coords_deg, features, global_fit: FittedVariogram, *,
         folds: 1 (one split by ``holdout``) or V ≥ 2 (V-fold cross-validation).
         min_points, shrinkage_pairs: as :func:`fit_regional_variogram` takes them.
         model: the family of the fitting places' global curve, as ``fit_variogram`` takes it.
-        region_model: the regions' (``model`` of :func:`fit_regional_variogram`; None:
-            the family of the global curve they shrink toward).
+        region_model: the regions' (``model`` of :func:`fit_regional_variogram`: "auto"
+            by AICc; None: the family of the global curve they shrink toward).
         fit_nugget: whether the fitting places' global curve fits a nugget.
         sample: use at most this many random places (as the final regional fit does).
         seed: of the sample, the split, k-means and the jackknife's blocks.
