@@ -161,7 +161,8 @@ for layout in ${LAYOUTS:-interleaved blocked}; do
         regional=$out/$layout/regional
         mkdir -p "$regional/runs"
         $geovario variogram --store "$out/$layout/build-2/features/train" --family auto \
-            --regions "${REGIONS:-6}" ${REGION_CANDIDATES:+--region-candidates "$REGION_CANDIDATES"} --out "$regional/regional-variogram.json" \
+            --regions "${REGIONS:-6}" ${REGION_CANDIDATES:+--region-candidates "$REGION_CANDIDATES"} \
+            --out "$regional/regional-variogram.json" \
             --plot "$regional/regional-variogram.png" --quiet > /dev/null
         for seed in $(seq 0 $((seeds - 1))); do
             ln -sfn "$(realpath "$out/$layout/defaults/runs/infonce-seed$seed")" \

@@ -176,6 +176,7 @@ def run(args: argparse.Namespace) -> int:
     fitted = fit_variogram(empirical, model=args.family, weighting=args.weighting,
                            min_pairs=args.min_pairs, fit_nugget=not args.no_nugget)
     result, selection = fitted, None
+    region_model = region_family(args.region_family)
     if args.regions == "auto":
         from geovario.variogram.regional_select import select_regions
 
@@ -184,7 +185,7 @@ def run(args: argparse.Namespace) -> int:
                                    holdout=args.region_holdout, folds=args.region_folds,
                                    min_points=args.region_min_points,
                                    shrinkage_pairs=args.shrinkage_pairs, model=args.family,
-                                   region_model=region_family(args.region_family),
+                                   region_model=region_model,
                                    fit_nugget=not args.no_nugget, seed=args.seed)
     regions = selection.chosen if selection is not None else args.regions
     if regions > 1 or (regions == 1 and selection is None):
@@ -193,8 +194,7 @@ def run(args: argparse.Namespace) -> int:
         result = fit_regional_variogram(coords, features, fitted, regions=regions,
                                         min_points=args.region_min_points,
                                         shrinkage_pairs=args.shrinkage_pairs,
-                                        model=region_family(args.region_family),
-                                        seed=args.seed)
+                                        model=region_model, seed=args.seed)
     record = result.to_dict()
     if selection is not None:
         record["region_selection"] = selection.to_dict()
